@@ -1,0 +1,114 @@
+package generator
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+// forbiddenFuncs read the clock, randomness or the environment, or are
+// otherwise not deterministic; templates never get them.
+var forbiddenFuncs = []string{
+	"now", "date", "dateInZone", "date_in_zone", "dateModify", "date_modify", "mustDateModify", "must_date_modify",
+	"ago", "duration", "durationRound", "htmlDate", "htmlDateInZone", "toDate", "mustToDate", "unixEpoch",
+	"randAlphaNum", "randAlpha", "randAscii", "randNumeric", "randBytes", "randInt", "shuffle", "uuidv4",
+	"genPrivateKey", "genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey",
+	"genSignedCert", "genSignedCertWithKey", "derivePassword", "bcrypt", "htpasswd", "encryptAES", "decryptAES",
+	"env", "expandenv", "getHostByName", "keys",
+}
+
+func funcMap() template.FuncMap {
+	fm := sprig.HermeticTxtFuncMap()
+	for _, name := range forbiddenFuncs {
+		delete(fm, name)
+	}
+	for name, fn := range projectFuncs {
+		fm[name] = fn
+	}
+	return fm
+}
+
+var projectFuncs = template.FuncMap{
+	"ngxq":     nginxQuote,
+	"ngxtok":   nginxToken,
+	"ngxkey":   nginxMapKey,
+	"ciphers":  func() string { return TLSCiphers },
+	"ngxre":    nginxRegexQuote,
+	"ngxdur":   nginxDuration,
+	"seconds":  ceilSeconds,
+	"add1s":    func(d time.Duration) time.Duration { return d + time.Second },
+	"millis":   func(d time.Duration) int64 { return d.Milliseconds() },
+	"reEscape": regexp.QuoteMeta,
+}
+
+// checkInert refuses text that could end a quoted string or directive, or
+// expand a variable, in any target. Validation refuses these already; this
+// keeps the generator safe on its own. allowed lists exceptions.
+func checkInert(s, allowed string) error {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if (b < 0x20 || b == 0x7f || strings.IndexByte("$\"'`", b) >= 0) && strings.IndexByte(allowed, b) < 0 {
+			return fmt.Errorf("refusing to write %q: it contains %q", s, rune(b))
+		}
+	}
+	return nil
+}
+
+// nginxQuote writes s as one double-quoted nginx token.
+func nginxQuote(s string) (string, error) {
+	if err := checkInert(s, `\`); err != nil {
+		return "", err
+	}
+	return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"`, nil
+}
+
+// nginxRegexQuote writes a regular expression as a quoted nginx token.
+// Patterns are built from escaped values, so `$` (end anchor) is allowed.
+func nginxRegexQuote(re string) (string, error) {
+	if err := checkInert(re, `\$`); err != nil {
+		return "", err
+	}
+	return `"` + strings.ReplaceAll(re, `\`, `\\`) + `"`, nil
+}
+
+// nginxDuration writes whole seconds as "Ns" and anything finer as "Nms".
+func nginxDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+}
+
+// ceilSeconds rounds up to whole seconds, for directives without units.
+func ceilSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// nginxToken writes s bare when it is a plain word and quoted otherwise.
+func nginxToken(s string) (string, error) {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/[]-") == "" {
+		return s, nil
+	}
+	return nginxQuote(s)
+}
+
+// nginxMapKey writes a literal map key. A leading backslash keeps keys
+// that look like regexes (~) or keywords from being read as such.
+func nginxMapKey(s string) (string, error) {
+	switch {
+	case strings.HasPrefix(s, "~"), strings.HasPrefix(s, `\`), s == "default", s == "hostnames", s == "include", s == "volatile":
+		return nginxQuote(`\` + s)
+	}
+	return nginxToken(s)
+}
+
+// TLSCiphers is the TLS 1.2 cipher list of every target: forward-secret
+// AEAD suites only (Mozilla "intermediate" without DHE). TLS 1.3 suites
+// are the libraries' defaults.
+const TLSCiphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" +
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"

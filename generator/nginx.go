@@ -1,0 +1,293 @@
+package generator
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/lbgen/lbgen/model"
+)
+
+// nginxView is what nginx.conf.tmpl reads. See the template for why the
+// configuration has the shape it has.
+type nginxView struct {
+	*view
+	// Var starts every generated variable name, e.g. $lbgen_cobrowse.
+	Var         string
+	CookieRegex string
+	ParamRegex  string
+	// Candidates map a route, case-insensitively, to "Name Target" so
+	// the exact match can be checked.
+	Candidates []nginxCandidate
+	BucketSize int
+	MaxSize    int
+	ZoneSize   string
+	Upstreams  []nginxUpstream
+	Servers    []nginxServer
+}
+
+type nginxCandidate struct {
+	Name   string
+	Target string
+}
+
+type nginxUpstream struct {
+	Name      string
+	Comment   string
+	Servers   []nginxPeer
+	Keepalive int
+}
+
+type nginxPeer struct {
+	Addr   string
+	Params string
+}
+
+// nginxServer serves every listener with the same access rules and the
+// same scheme toward the nodes.
+type nginxServer struct {
+	Listens  []nginxListen
+	TLS      bool
+	Internal bool
+	Allow    []string
+	// Scheme and UpstreamPrefix say how requests continue to the nodes.
+	Scheme         string
+	UpstreamPrefix string
+	Proxied        []string
+	Denied         []string
+	Named          []nginxNamed
+}
+
+type nginxListen struct {
+	Addr string
+	TLS  bool
+}
+
+// nginxNamed is a named location a failed attempt continues in.
+type nginxNamed struct {
+	Name string
+	// Guard stops requests that reached a node from being sent again.
+	Guard bool
+	// Tunnel uses the WebSocket idle timeout instead of the read timeout.
+	Tunnel  bool
+	SSLName string
+	Next    string
+	Pass    string
+}
+
+// Keep-alive connections each worker caches per upstream group.
+const (
+	nginxKeepaliveRR   = 64
+	nginxKeepaliveNode = 16
+)
+
+func newNginxView(v *view) *nginxView {
+	nv := &nginxView{
+		view:        v,
+		Var:         "$" + v.Prefix,
+		CookieRegex: `(?:^|;)[ \t]*` + regexp.QuoteMeta(v.C.Sticky.Cookie) + `=([^;]*?)[ \t]*(?:;|$)`,
+	}
+	if p := v.C.Sticky.Param; p != "" {
+		nv.ParamRegex = `(?:^|&)` + regexp.QuoteMeta(p) + `=([^&]*)`
+	}
+	longest := 0
+	for _, n := range v.Routed {
+		target := "node_" + n.Ident
+		if n.State == "standby" {
+			target = "standby_" + n.Ident
+		}
+		nv.Candidates = append(nv.Candidates, nginxCandidate{Name: n.Name, Target: target})
+		longest = max(longest, len(n.Name))
+	}
+	nv.BucketSize = nginxBucketSize(longest)
+	if n := len(nv.Candidates); n > 1024 {
+		nv.MaxSize = 4 * n
+	}
+	peers := 0
+	for _, scheme := range v.UpstreamSchemes() {
+		ups := nv.upstreams(scheme)
+		for _, u := range ups {
+			peers += len(u.Servers)
+		}
+		nv.Upstreams = append(nv.Upstreams, ups...)
+	}
+	for _, f := range v.Fallbacks {
+		nv.Upstreams = append(nv.Upstreams, nginxUpstream{
+			Name:      v.Prefix + "_fallback_" + f.Ident,
+			Comment:   fmt.Sprintf("Fallback data center %s, used when no local node is up.", f.Name),
+			Servers:   []nginxPeer{{Addr: model.HostPort(f.Host, f.Port)}},
+			Keepalive: nginxKeepaliveNode,
+		})
+	}
+	nv.ZoneSize = nginxZoneSize(peers)
+	for _, l := range v.Listeners {
+		nv.addListener(l)
+	}
+	return nv
+}
+
+// nginxBucketSize returns map_hash_bucket_size for the longest map key, or
+// 0 when the default (64 on x86-64) holds it: a key of n bytes needs
+// 2 pointers plus n+2 bytes aligned to a pointer, rounded to a cache line.
+func nginxBucketSize(longest int) int {
+	need := 16 + (longest+2+7)/8*8
+	if need <= 64 {
+		return 0
+	}
+	return (need + 63) / 64 * 64
+}
+
+// nginxZoneSize sizes the shared zone holding peer state for all groups.
+func nginxZoneSize(peers int) string {
+	kib := 256 + peers
+	return fmt.Sprintf("%dk", (kib+63)/64*64)
+}
+
+func (nv *nginxView) peer(n nodeView, scheme string, extra ...string) nginxPeer {
+	addr := n.Addr
+	if scheme == "https" {
+		addr = n.TLSAddr
+	}
+	params := []string{}
+	if n.Weight != 1 {
+		params = append(params, fmt.Sprintf("weight=%d", n.Weight))
+	}
+	params = append(params, "max_fails=1", "fail_timeout="+nginxDuration(nv.FailTimeout))
+	return nginxPeer{Addr: addr, Params: strings.Join(append(params, extra...), " ")}
+}
+
+func (nv *nginxView) upstreams(scheme string) []nginxUpstream {
+	prefix := nv.upstreamPrefix(scheme)
+	rr := nginxUpstream{Name: prefix + "rr", Keepalive: nginxKeepaliveRR,
+		Comment: "New sessions: weighted round robin over active nodes; standby nodes only when none is up."}
+	for _, n := range nv.Active {
+		rr.Servers = append(rr.Servers, nv.peer(n, scheme))
+	}
+	for _, n := range nv.Standby {
+		rr.Servers = append(rr.Servers, nv.peer(n, scheme, "backup"))
+	}
+	ups := []nginxUpstream{rr}
+	for _, n := range nv.Routed {
+		switch n.State {
+		case "standby":
+			u := nginxUpstream{Name: prefix + "standby_" + n.Ident, Keepalive: nginxKeepaliveNode,
+				Comment: fmt.Sprintf("Route %s: a standby node keeps its sessions only while no active node is up.", n.Name)}
+			for _, a := range nv.Active {
+				u.Servers = append(u.Servers, nv.peer(a, scheme))
+			}
+			u.Servers = append(u.Servers, nv.peer(n, scheme, "backup"))
+			ups = append(ups, u)
+		default:
+			p := nv.peer(n, scheme)
+			ups = append(ups, nginxUpstream{Name: prefix + "node_" + n.Ident, Keepalive: nginxKeepaliveNode,
+				Comment: fmt.Sprintf("Route %s (%s).", n.Name, n.State),
+				Servers: []nginxPeer{p, {Addr: p.Addr, Params: "down"}}})
+		}
+	}
+	return ups
+}
+
+func (nv *nginxView) upstreamPrefix(scheme string) string {
+	if scheme == "https" {
+		return nv.Prefix + "_tls_"
+	}
+	return nv.Prefix + "_"
+}
+
+func (nv *nginxView) addListener(l listenerView) {
+	scheme := "http"
+	if nv.UpstreamTLS(l.TLS) {
+		scheme = "https"
+	}
+	listen := nginxListen{Addr: nginxListenAddr(l), TLS: l.TLS}
+	for i, s := range nv.Servers {
+		if s.Internal == l.Internal && s.Scheme == scheme && slices.Equal(s.Allow, l.Allow) {
+			nv.Servers[i].Listens = append(s.Listens, listen)
+			nv.Servers[i].TLS = s.TLS || l.TLS
+			return
+		}
+	}
+	s := nginxServer{Listens: []nginxListen{listen}, TLS: l.TLS, Internal: l.Internal, Allow: l.Allow,
+		Scheme: scheme, UpstreamPrefix: nv.upstreamPrefix(scheme)}
+	s.Named = nv.named(s)
+	s.Proxied = []string{nv.C.Path}
+	if l.Internal {
+		s.Proxied = append(s.Proxied, nv.InternalOutside...)
+	} else {
+		s.Denied = nv.InternalPaths
+	}
+	nv.Servers = append(nv.Servers, s)
+}
+
+func nginxListenAddr(l listenerView) string {
+	if l.Host == "" {
+		return fmt.Sprint(l.Port)
+	}
+	return model.HostPort(l.Host, l.Port)
+}
+
+func nginxDirs(v *view) []string {
+	if v.Opts.Snippet {
+		return nil
+	}
+	return runtimeDirs(v.Opts, nginxTempDirs...)
+}
+
+// nginxTempDirs replace the compiled-in temp paths, which an unprivileged
+// user cannot write.
+var nginxTempDirs = []string{"tmp/client_body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"}
+
+// ProxiedRegex is the location regex for a path: the path itself and
+// everything below it, segment-wise.
+func (nginxView) ProxiedRegex(p string) string {
+	if p == "/" {
+		return ""
+	}
+	return "^" + regexp.QuoteMeta(p) + "(?:/|$)"
+}
+
+// TempDirs lists the temp directives and their paths.
+func (nginxView) TempDirs() [][2]string {
+	names := []string{"client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path"}
+	out := make([][2]string, len(names))
+	for i, n := range names {
+		out[i] = [2]string{n, nginxTempDirs[i]}
+	}
+	return out
+}
+
+// named builds the failover chain of a server: the round-robin retry,
+// then each fallback data center in order; WebSocket requests get the
+// same chain with the tunnel timeout.
+func (nv *nginxView) named(s nginxServer) []nginxNamed {
+	type tier struct{ suffix, pass, sslName string }
+	tiers := []tier{{suffix: "retry", pass: s.Scheme + "://" + s.UpstreamPrefix + "rr"}}
+	for _, f := range nv.Fallbacks {
+		t := tier{suffix: "fallback_" + f.Ident, pass: f.Scheme + "://" + nv.Prefix + "_fallback_" + f.Ident}
+		if f.Scheme == "https" {
+			t.sslName = f.Host
+		}
+		tiers = append(tiers, t)
+	}
+	variants := []string{""}
+	if nv.C.WebSocketEnabled() {
+		variants = append(variants, "websocket_")
+	}
+	var out []nginxNamed
+	for _, variant := range variants {
+		name := nv.Prefix + "_" + variant
+		if variant != "" {
+			out = append(out, nginxNamed{Name: nv.Prefix + "_websocket", Tunnel: true, Next: name + tiers[0].suffix,
+				Pass: s.Scheme + "://" + s.UpstreamPrefix + nv.Var + "_upstream"})
+		}
+		for i, t := range tiers {
+			n := nginxNamed{Name: name + t.suffix, Guard: true, Tunnel: variant != "", SSLName: t.sslName, Pass: t.pass}
+			if i+1 < len(tiers) {
+				n.Next = name + tiers[i+1].suffix
+			}
+			out = append(out, n)
+		}
+	}
+	return out
+}

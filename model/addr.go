@@ -1,0 +1,54 @@
+package model
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// ParseListen splits a listen address written as "PORT", "ADDR:PORT" or
+// "[IPv6]:PORT". An empty host means every address.
+func ParseListen(addr string) (host string, port int, err error) {
+	if !strings.Contains(addr, ":") {
+		port, err = parsePort(addr)
+		return "", port, err
+	}
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q is not PORT or ADDR:PORT", addr)
+	}
+	if host != "" && host != "*" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return "", 0, fmt.Errorf("%q is not an IP address", host)
+		}
+	}
+	if host == "*" {
+		host = ""
+	}
+	port, err = parsePort(p)
+	return host, port, err
+}
+
+func parsePort(s string) (int, error) {
+	p, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("port %q is not a number", s)
+	}
+	if p < 1 || p > 65535 {
+		return 0, fmt.Errorf("port %d is outside 1-65535", p)
+	}
+	return p, nil
+}
+
+// HostPort joins host and port, bracketing IPv6 addresses.
+func HostPort(host string, port int) string {
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// IsIPv6 reports whether host is an IPv6 literal.
+func IsIPv6(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Is6() && !a.Is4In6()
+}

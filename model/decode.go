@@ -1,0 +1,320 @@
+package model
+
+import (
+	"bytes"
+	"encoding"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxFileSize bounds the size of a cluster file Decode accepts.
+const MaxFileSize = 64 << 20
+
+// maxVisits bounds how many YAML values one Decode walks, counting every
+// expansion of an alias, so aliased documents cannot blow up.
+const maxVisits = 4 << 20
+
+// Decode reads a v1 cluster file strictly: unknown and duplicate keys, wrong
+// types and invalid scalars are all reported with their position. The
+// returned cluster is nil only when the file could not be read as a mapping.
+func Decode(file string, data []byte) (*Cluster, []Diagnostic) {
+	d := &decoder{file: file, pos: Positions{}, budget: maxVisits}
+	root := d.parse(data)
+	if root == nil {
+		return nil, d.diags
+	}
+	c := &Cluster{File: file, Pos: d.pos}
+	if !d.checkVersion(root) {
+		return nil, d.diags
+	}
+	d.value(root, reflect.ValueOf(c).Elem(), "")
+	return c, SortDiagnostics(d.diags)
+}
+
+type decoder struct {
+	file   string
+	pos    Positions
+	diags  []Diagnostic
+	budget int
+}
+
+func (d *decoder) report(p Pos, code, path, msg, hint string) {
+	d.diags = append(d.diags, Diagnostic{File: d.file, Line: p.Line, Col: p.Col, Severity: SevError, Code: code, Path: path, Message: msg, Hint: hint})
+}
+
+var yamlErrLine = regexp.MustCompile(`line (\d+)(?:: column (\d+))?`)
+
+func (d *decoder) parse(data []byte) *yaml.Node {
+	start := Pos{Line: 1, Col: 1}
+	if len(data) > MaxFileSize {
+		d.report(start, "L-yaml", "", fmt.Sprintf("file is %d bytes, more than the %d accepted", len(data), MaxFileSize), "split the cluster or remove unused content")
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			d.report(start, "L-missing", "", "file is empty", "start from `lbgen init`")
+			return nil
+		}
+		p := start
+		if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+			p.Line, _ = strconv.Atoi(m[1])
+			if m[2] != "" {
+				p.Col, _ = strconv.Atoi(m[2])
+			}
+		}
+		d.report(p, "L-yaml", "", strings.TrimPrefix(err.Error(), "yaml: "), "fix the YAML syntax")
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		p := start
+		if err == nil {
+			p = Pos{Line: extra.Line, Col: extra.Column}
+		}
+		d.report(p, "L-yaml", "", "file holds more than one YAML document", "keep one cluster per file")
+		return nil
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		d.report(Pos{Line: root.Line, Col: root.Column}, "L-type", "", "a cluster file must be a YAML mapping", "start from `lbgen init`")
+		return nil
+	}
+	return root
+}
+
+// checkVersion reads "version" before anything else, because the schema
+// the rest of the file is decoded with depends on it.
+func (d *decoder) checkVersion(root *yaml.Node) bool {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "version" {
+			continue
+		}
+		v := resolve(root.Content[i+1])
+		if v.ShortTag() == "!!int" && v.Value == strconv.Itoa(Version) {
+			return true
+		}
+		d.report(Pos{Line: v.Line, Col: v.Column}, "L-version", "version", fmt.Sprintf("unsupported version %q", v.Value), "this lbgen reads `version: 1`")
+		return false
+	}
+	d.report(Pos{Line: root.Line, Col: root.Column}, "L-version", "version", "missing version", "add `version: 1` at the top")
+	return true
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	if d.budget <= 0 {
+		return
+	}
+	if d.budget--; d.budget == 0 {
+		d.report(Pos{Line: n.Line, Col: n.Column}, "L-yaml", path, "file expands to too many values (aliases?)", "write the values out instead of reusing anchors")
+		return
+	}
+	n = resolve(n)
+	p := Pos{Line: n.Line, Col: n.Column}
+	d.pos[path] = p
+	if n.ShortTag() == "!!null" {
+		return
+	}
+	if v.Addr().Type().Implements(textUnmarshaler) {
+		if n.Kind != yaml.ScalarNode {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be a single value, not a %s", label(path), kindName(n)), "")
+			return
+		}
+		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
+			var ve *ValueError
+			if errors.As(err, &ve) {
+				d.report(p, ve.Code, path, label(path)+": "+ve.Msg, ve.Hint)
+			}
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		d.value(n, v.Elem(), path)
+	case reflect.Struct:
+		d.mapping(n, v, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be a list, not a %s", label(path), kindName(n)), "write it as a YAML list: `- item`")
+			return
+		}
+		v.Set(reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content)))
+		for i, item := range n.Content {
+			d.value(item, v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be a string, not a %s", label(path), kindName(n)), "")
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Int:
+		i, err := strconv.ParseInt(n.Value, 10, 64)
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil || i != int64(int32(i)) {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be a whole number, not %s", label(path), describe(n)), "write digits without quotes, e.g. 8080")
+			return
+		}
+		v.SetInt(i)
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be true or false, not %s", label(path), describe(n)), "write true or false without quotes")
+			return
+		}
+		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
+	}
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+	p := Pos{Line: n.Line, Col: n.Column}
+	if n.Kind != yaml.MappingNode {
+		d.report(p, "L-type", path, fmt.Sprintf("%s must be a mapping of keys, not a %s", label(path), kindName(n)), "")
+		return
+	}
+	fields := fieldsOf(v.Type())
+	seen := map[string]Pos{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := resolve(n.Content[i]), n.Content[i+1]
+		kp := Pos{Line: k.Line, Col: k.Column}
+		if k.Kind != yaml.ScalarNode {
+			d.report(kp, "L-type", path, "keys must be plain names", "")
+			continue
+		}
+		child := join(path, k.Value)
+		idx, ok := fields.index[k.Value]
+		if !ok {
+			d.report(kp, "L-unknown-key", child, fmt.Sprintf("unknown key %q in %s", k.Value, where(path)), suggest(k.Value, fields.names))
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			d.report(kp, "L-duplicate-key", child, fmt.Sprintf("key %q is already set at line %d", k.Value, first.Line), "keep one of them")
+			continue
+		}
+		seen[k.Value] = kp
+		d.value(val, v.Field(idx), child)
+	}
+}
+
+type structFields struct {
+	index map[string]int
+	names []string
+}
+
+var fieldCache sync.Map
+
+func fieldsOf(t reflect.Type) structFields {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(structFields)
+	}
+	f := structFields{index: map[string]int{}}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		f.index[name] = i
+		f.names = append(f.names, name)
+	}
+	fieldCache.Store(t, f)
+	return f
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func label(path string) string {
+	if path == "" {
+		return "the file"
+	}
+	return path
+}
+
+func where(path string) string {
+	if path == "" {
+		return "the cluster"
+	}
+	return path
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	}
+	return "value"
+}
+
+func describe(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode {
+		return "a " + kindName(n)
+	}
+	if n.ShortTag() == "!!str" {
+		return fmt.Sprintf("the string %q", n.Value)
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+// suggest names the known key closest to an unknown one.
+func suggest(key string, names []string) string {
+	best, bestDist := "", 3
+	for _, name := range names {
+		if strings.EqualFold(name, key) {
+			return fmt.Sprintf("did you mean %q? keys are lower case", name)
+		}
+		if dist := Levenshtein(strings.ToLower(key), name); dist < bestDist {
+			best, bestDist = name, dist
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return "known keys: " + strings.Join(names, ", ")
+}
+
+// Levenshtein is the edit distance between two strings, in bytes.
+func Levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,75 @@
+package model
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ValueError is a scalar that has the right YAML type but an invalid value.
+type ValueError struct {
+	Code string
+	Msg  string
+	Hint string
+}
+
+func (e *ValueError) Error() string { return e.Msg }
+
+// UnmarshalText accepts a positive Go duration with a unit ("500ms", "5s", "1h").
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := string(b)
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("duration %q has no unit", s), Hint: "write a unit, e.g. " + s + "s"}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("%q is not a duration", s), Hint: `write a number and a unit: "500ms", "5s", "2m", "1h"`}
+	}
+	if v <= 0 {
+		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("duration %q must be positive", s), Hint: "use a value above zero"}
+	}
+	if v%time.Millisecond != 0 {
+		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("duration %q is finer than a millisecond", s), Hint: "round to whole milliseconds"}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String renders the duration the way it is written in cluster files.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Size is a byte count written as "1048576", "512k", "10m" or "1g".
+type Size int64
+
+var sizeUnits = map[byte]int64{'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30}
+
+// UnmarshalText accepts a byte count with an optional k, m or g suffix.
+func (s *Size) UnmarshalText(b []byte) error {
+	text := strings.ToLower(string(b))
+	mult := int64(1)
+	if n := len(text); n > 0 {
+		if u, ok := sizeUnits[text[n-1]]; ok {
+			mult, text = u, text[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || v <= 0 || v > (1<<40)/mult {
+		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("%q is not a size", string(b)), Hint: `write bytes or a number with k, m or g: "512k", "10m", "1g" (at most 1024g)`}
+	}
+	*s = Size(v * mult)
+	return nil
+}
+
+// String renders the size with the largest exact unit.
+func (s Size) String() string {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if int64(s) >= u.mult && int64(s)%u.mult == 0 {
+			return strconv.FormatInt(int64(s)/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(s), 10)
+}

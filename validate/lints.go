@@ -1,0 +1,141 @@
+// Package validate finds everything wrong with a cluster file, each finding
+// with a stable lint code, a position and a fix hint.
+package validate
+
+import (
+	"slices"
+
+	"github.com/lbgen/lbgen/model"
+)
+
+// Diagnostic is one finding; see model.Diagnostic.
+type Diagnostic = model.Diagnostic
+
+// Lint documents one code for `lbgen explain`.
+type Lint struct {
+	Code     string
+	Severity model.Severity
+	Title    string
+	Explain  string
+}
+
+// Lints lists every code validation can report, sorted by code.
+var Lints = []Lint{
+	{"L-admin-allow", model.SevError, "admin page without an allow list",
+		"An admin page (Apache balancer-manager, HAProxy stats) lets whoever reaches it change or watch the\n" +
+			"balancer. lbgen renders one only when `admin` is set, and then only behind `admin.allow`.\n\n" +
+			"Fix: list the admin networks, e.g.\n\n    admin:\n      addr: \"127.0.0.1:8404\"\n      allow: [127.0.0.1/32]"},
+	{"L-allow-all", model.SevError, "allow list open to every address",
+		"An allow list containing 0.0.0.0/0 or ::/0 admits every client, which defeats the point of an\n" +
+			"internal listener or admin page.\n\nFix: list the networks that need access, e.g. `allow: [10.0.0.0/8]`."},
+	{"L-cidr", model.SevError, "allow entry is not an address or network",
+		"Entries of `allow` are IP addresses (10.1.2.3) or CIDR networks (10.0.0.0/8, fd00::/8).\n\n" +
+			"Fix: write the network in CIDR form; host names are not accepted."},
+	{"L-cluster-name", model.SevError, "cluster name is not usable as an identifier",
+		"`name` prefixes generated upstream, backend and balancer names in every target, so it must match\n" +
+			"[a-z][a-z0-9_-]* and be at most 32 characters.\n\nFix: e.g. `name: cobrowse`."},
+	{"L-cookie-name", model.SevError, "sticky cookie name is invalid or a near miss",
+		"The cookie name must be an RFC 6265 token that every target can read: letters, digits and\n" +
+			"! % & * + - . ^ _ ` ~ (no `|`, which Apache uses to separate cookie and parameter names, and no `$`,\n" +
+			"`#` or `'`, which break config syntax), shorter than 64 characters (Apache's limit).\n" +
+			"Cookie names are matched case-sensitively by Apache, HAProxy and the built-in proxy, and nginx is\n" +
+			"made to match exactly too, so a misspelled name silently sends every request to round robin. When a\n" +
+			"preset is used, a name that differs from the product's cookie only by case or a typo is reported as a\n" +
+			"warning: the Web Engagement guide itself writes GWROUTEID, GWROUTID and GWEROUTEID for one cookie.\n\n" +
+			"Fix: use the exact name the application sets (omit `sticky.cookie` to take the preset's)."},
+	{"L-duplicate-addr", model.SevError, "two listeners or two nodes share an address",
+		"Two listeners on the same address cannot both bind, and two nodes on the same host and port are one\n" +
+			"server listed twice, which skews balancing and confuses failure detection.\n\nFix: remove or change one of them."},
+	{"L-duplicate-key", model.SevError, "a key is set twice",
+		"YAML keeps only one of two equal keys; lbgen refuses the file rather than guess which one you meant.\n\nFix: keep one."},
+	{"L-fallback", model.SevError, "fallback data center is invalid",
+		"Each fallback needs a unique `name` ([A-Za-z0-9_.-]+) and a `url` of the form http://HOST[:PORT] or\n" +
+			"https://HOST[:PORT], without path, query or credentials; the original URI is appended. At most 4\n" +
+			"fallbacks are accepted, because nginx chains them through internal redirects.\n\n" +
+			"Fix: e.g. `- {name: dc2, url: \"https://lb.dc2.example.com\"}`."},
+	{"L-health", model.SevError, "health check settings out of range",
+		"`health.fails` and `health.passes` must be 1-100, `health.interval` at least 100ms, and\n" +
+			"`health.expect_status` an HTTP status (100-599).\n\nFix: the defaults are interval 2s, fails 2, passes 2, expect_status 200."},
+	{"L-host", model.SevError, "node host is not an IP address or host name",
+		"`host` must be an IPv4 or IPv6 address or an RFC 1123 host name, without scheme, port or path.\n" +
+			"nginx and HAProxy resolve host names when they load the config.\n\nFix: e.g. `host: 192.168.73.210` and `port: 8700`."},
+	{"L-internal-allow", model.SevError, "internal listener without an allow list",
+		"An internal listener serves `internal_paths`, which are refused (403) on public listeners. Without an\n" +
+			"allow list anyone who can reach its address could use them.\n\nFix: add `allow: [10.0.0.0/8]` (your internal networks) to the listener."},
+	{"L-internal-path", model.SevWarning, "internal paths that no listener serves",
+		"`internal_paths` are answered only on listeners with `internal: true`; with no such listener they are\n" +
+			"refused everywhere. An internal path equal to `path` makes the whole application internal.\n\n" +
+			"Fix: add an internal listener, or remove the internal path."},
+	{"L-listen", model.SevError, "listen address is invalid",
+		"`addr` is \"PORT\", \"IP:PORT\" or \"[IPv6]:PORT\". Host names are not accepted: every target binds IPs.\n\n" +
+			"Fix: e.g. `addr: \"8080\"` or `addr: \"10.1.0.5:9080\"`."},
+	{"L-missing", model.SevError, "a required field is missing",
+		"`version`, `name`, at least one `listen` entry and at least one node are always required. With the\n" +
+			"generic preset, `path`, `sticky.cookie` and `health.path` are required too; every node needs `name`,\n" +
+			"`host` and `port`.\n\nFix: add the field; `lbgen init` prints a complete starting point."},
+	{"L-no-active", model.SevError, "no node is active",
+		"New sessions go only to `active` nodes (`drain` takes only its own sessions, `standby` only serves when no\n" +
+			"active node is up, `down` takes nothing). Without an active node every target would have an empty\n" +
+			"round-robin pool.\n\nFix: set `state: active` (the default) on at least one node."},
+	{"L-node-duplicate", model.SevError, "two nodes have the same name",
+		"The node name is the sticky route, so it must be unique. Names that differ only by case are refused\n" +
+			"too: nginx matches hash keys case-insensitively and rejects such a configuration.\n\nFix: rename one node to the application name it really has."},
+	{"L-node-name", model.SevError, "node name cannot be a sticky route",
+		"The application sets the cookie to \".\" + node name and the load balancer routes by the text after the\n" +
+			"first dot, so the name must be a valid cookie value (RFC 6265 cookie-octets: no spaces, quotes,\n" +
+			"commas, semicolons or backslashes) and shorter than 64 characters (Apache's route limit).\n\n" +
+			"Fix: use the application name exactly as configured for the node, e.g. `CB_Server_1`."},
+	{"L-path", model.SevError, "path is not an absolute URL path",
+		"`path`, `internal_paths` and `health.path` must start with `/` and contain only letters, digits and\n" +
+			"- . _ ~ / ! * + , = : @ (no query, fragment, percent-encoding or `..` segments). A path covers itself\n" +
+			"and everything below it: /cobrowse matches /cobrowse and /cobrowse/x, not /cobrowsex.\n\nFix: e.g. `path: /cobrowse`."},
+	{"L-port", model.SevError, "port out of range",
+		"Ports are whole numbers from 1 to 65535.\n\nFix: correct the port."},
+	{"L-read-timeout", model.SevError, "read timeout too short for CometD long polling",
+		"The cobrowse and gwe presets run CometD, which holds a long-poll request for 30 s; with up to 10 s of\n" +
+			"network delay the load balancer must wait longer than 40 s for an answer, or every long poll ends\n" +
+			"with 504 and clients reconnect in a loop.\n\nFix: `timeouts.read: 60s` (the default)."},
+	{"L-sticky-param", model.SevError, "sticky URL parameter name is invalid",
+		"`sticky.param` is a query parameter name carrying the same value as the cookie. It must be made of\n" +
+			"letters, digits, - . _ ~ and be shorter than 64 characters.\n\nFix: e.g. `param: gcbSessionServer`, or remove it."},
+	{"L-timeout", model.SevError, "timeouts are inconsistent",
+		"`timeouts.read` must be at least 1s longer than `timeouts.connect`: the read timeout is what tells a hung\n" +
+			"node from a node that cannot be reached, and only requests that never reached a node are retried. `timeouts.tunnel` (idle WebSocket) shorter than `timeouts.read` closes\n" +
+			"quiet WebSockets sooner than long polls, which is reported as a warning.\n\nFix: e.g. connect 2s, read 60s, tunnel 1h."},
+	{"L-tls-missing", model.SevError, "TLS listener without certificate",
+		"A listener with `tls: true` needs `tls.certificate` and `tls.key` (PEM files). Relative paths are\n" +
+			"relative to the directory the config is rendered into.\n\nFix:\n\n    tls:\n      certificate: /etc/lbgen/site.crt\n      key: /etc/lbgen/site.key"},
+	{"L-tls-port", model.SevError, "node has no tls_port for TLS to the nodes",
+		"`tls.upstream: tls` re-encrypts every request to each node's `tls_port`; `match` uses it for requests\n" +
+			"that arrived on TLS listeners. Every node then needs a `tls_port`.\n\nFix: add `tls_port: 8743` to each node, or use `tls.upstream: plain`."},
+	{"L-type", model.SevError, "a value has the wrong type",
+		"Each key takes one kind of value: a string, a whole number, true/false, a list or a mapping.\n\nFix: see `lbgen init` for the shape of every key."},
+	{"L-unknown-key", model.SevError, "unknown key",
+		"The cluster file is decoded strictly: a key lbgen does not know is an error, because a misspelled key\n" +
+			"would otherwise be ignored silently. Keys are lower case.\n\nFix: correct the spelling (the message suggests the closest key) or remove it."},
+	{"L-unsafe-string", model.SevError, "value would break out of a config statement",
+		"Values are written into nginx, Apache and HAProxy configs. Quotes, `;`, braces, `$`, `#`, backslashes,\n" +
+			"backticks, spaces where a single word is expected, and control characters (newlines, NUL) could end a\n" +
+			"directive early or start a new one, so they are refused in names, hosts, paths, cookie names,\n" +
+			"URLs and file paths.\n\nFix: remove the character; none of these fields needs it."},
+	{"L-value", model.SevError, "a value is not one of the accepted ones",
+		"Enumerations (`preset`, `state`, `tls.upstream`), durations (\"500ms\", \"5s\", \"1h\") and sizes\n" +
+			"(\"512k\", \"10m\") accept only the forms listed in the message.\n\nFix: use one of the listed values."},
+	{"L-version", model.SevError, "missing or unsupported version",
+		"Every cluster file starts with `version: 1`, so later formats can be told apart.\n\nFix: add `version: 1`."},
+	{"L-weight", model.SevError, "node weight out of range",
+		"`weight` is 1-100 (Apache's lbfactor limit; nginx and HAProxy accept the same range). Use\n" +
+			"`state: drain` or `state: down` instead of weight 0.\n\nFix: e.g. `weight: 2` for a node twice as large."},
+	{"L-yaml", model.SevError, "file is not a readable YAML document",
+		"The file must be a single YAML document, at most 64 MiB, whose aliases do not expand beyond a few\n" +
+			"million values.\n\nFix: correct the syntax at the reported line."},
+}
+
+// Explain returns the documentation of a lint code.
+func Explain(code string) (Lint, bool) {
+	i := slices.IndexFunc(Lints, func(l Lint) bool { return l.Code == code })
+	if i < 0 {
+		return Lint{}, false
+	}
+	return Lints[i], true
+}

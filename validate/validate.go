@@ -1,0 +1,557 @@
+package validate
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lbgen/lbgen/model"
+)
+
+// Load decodes and checks a cluster file. When the findings hold no error
+// the returned cluster is normalised (defaults applied); otherwise it is nil.
+func Load(file string, data []byte) (*model.Cluster, []Diagnostic) {
+	c, diags := model.Decode(file, data)
+	if c == nil {
+		return nil, diags
+	}
+	diags = model.SortDiagnostics(append(diags, withoutDecoded(Cluster(c), diags)...))
+	if model.HasErrors(diags) {
+		return nil, diags
+	}
+	c.Normalize()
+	return c, diags
+}
+
+// withoutDecoded drops findings about values decoding already refused:
+// their zero value says nothing about what was written.
+func withoutDecoded(checks, decoded []Diagnostic) []Diagnostic {
+	bad := map[string]bool{}
+	for _, d := range decoded {
+		bad[d.Path] = true
+	}
+	return slices.DeleteFunc(checks, func(d Diagnostic) bool { return d.Path != "" && bad[d.Path] })
+}
+
+// Cluster checks a decoded cluster as written. It does not modify c.
+func Cluster(c *model.Cluster) []Diagnostic {
+	ch := &checker{raw: c, c: c.Clone()}
+	if ch.c.Pos == nil {
+		ch.c.Pos = model.Positions{}
+	}
+	ch.c.Normalize()
+	ch.identity()
+	ch.sticky()
+	ch.paths()
+	ch.listeners()
+	ch.tls()
+	ch.timeouts()
+	ch.health()
+	ch.nodes()
+	ch.fallbacks()
+	ch.admin()
+	return model.SortDiagnostics(ch.diags)
+}
+
+type checker struct {
+	raw   *model.Cluster // as written, for "was it set" questions
+	c     *model.Cluster // with defaults, for value checks
+	diags []Diagnostic
+}
+
+func (ch *checker) add(sev model.Severity, path, code, hint, format string, args ...any) {
+	p := ch.c.Pos.Of(path)
+	ch.diags = append(ch.diags, Diagnostic{
+		File: ch.c.File, Line: p.Line, Col: p.Col, Severity: sev, Code: code, Path: path,
+		Message: fmt.Sprintf(format, args...), Hint: hint,
+	})
+}
+
+func (ch *checker) errorf(path, code, hint, format string, args ...any) {
+	ch.add(model.SevError, path, code, hint, format, args...)
+}
+
+func (ch *checker) warnf(path, code, hint, format string, args ...any) {
+	ch.add(model.SevWarning, path, code, hint, format, args...)
+}
+
+// safe reports a value that could end a config statement early. Every
+// string field goes through it before its own syntax check.
+func (ch *checker) safe(path, v string) bool {
+	for i := 0; i < len(v); i++ {
+		b := v[i]
+		if b > 0x20 && b < 0x7f && !strings.ContainsRune("\"'`;{}$#\\", rune(b)) {
+			continue
+		}
+		ch.errorf(path, "L-unsafe-string", "remove the character; printable ASCII without quotes, ; { } $ # \\ ` or spaces is accepted",
+			"%s contains %s, which could break out of a config statement", path, describeByte(v, i))
+		return false
+	}
+	return true
+}
+
+func describeByte(v string, i int) string {
+	b := v[i]
+	switch {
+	case b >= 0x80:
+		r := []rune(v[i:])[0]
+		return fmt.Sprintf("the non-ASCII character %q (U+%04X)", r, r)
+	case b == ' ':
+		return "a space"
+	case b < 0x20 || b == 0x7f:
+		return fmt.Sprintf("the control character %q", rune(b))
+	}
+	return fmt.Sprintf("%q", rune(b))
+}
+
+func (ch *checker) required(path string, present bool) bool {
+	if !present {
+		ch.errorf(path, "L-missing", "add `"+lastKey(path)+"`; `lbgen init` prints a complete example", "%s is required", path)
+	}
+	return present
+}
+
+func lastKey(path string) string {
+	if i := strings.LastIndexAny(path, ".]"); i >= 0 {
+		return strings.TrimPrefix(path[i+1:], ".")
+	}
+	return path
+}
+
+var clusterName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+func (ch *checker) identity() {
+	c := ch.c
+	if ch.required("name", ch.raw.Name != "") && ch.safe("name", c.Name) {
+		if !clusterName.MatchString(c.Name) || len(c.Name) > 32 {
+			ch.errorf("name", "L-cluster-name", "use lower-case letters, digits, - and _, starting with a letter, e.g. `cobrowse`",
+				"name %q must match [a-z][a-z0-9_-]* and be at most 32 characters", c.Name)
+		}
+	}
+	if ch.raw.Preset != "" && ch.safe("preset", c.Preset) {
+		if _, ok := model.LookupPreset(c.Preset); !ok {
+			ch.errorf("preset", "L-value", "use one of: "+strings.Join(model.PresetNames(), ", "), "unknown preset %q", c.Preset)
+		}
+	}
+	ch.required("listen", len(c.Listen) > 0)
+	ch.required("nodes", len(c.Nodes) > 0)
+}
+
+func (ch *checker) preset() model.Preset {
+	p, _ := model.LookupPreset(ch.c.Preset)
+	return p
+}
+
+// cookieToken is an RFC 6265 token without the characters some target
+// cannot carry: `|` separates cookie and parameter in Apache's
+// stickysession, and $ # ' ` are refused as unsafe before this check.
+var cookieToken = regexp.MustCompile(`^[A-Za-z0-9!%&*+\-.^_~]+$`)
+
+var paramName = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+
+// maxStickyName is Apache's limit on stickysession names and routes.
+const maxStickyName = 63
+
+func (ch *checker) sticky() {
+	c := ch.c
+	if ch.required("sticky.cookie", c.Sticky.Cookie != "") && ch.safe("sticky.cookie", c.Sticky.Cookie) {
+		name := c.Sticky.Cookie
+		switch {
+		case !cookieToken.MatchString(name):
+			ch.errorf("sticky.cookie", "L-cookie-name", "use letters, digits and ! % & * + - . ^ _ ~ only",
+				"cookie name %q is not a token every target can read", name)
+		case len(name) > maxStickyName:
+			ch.errorf("sticky.cookie", "L-cookie-name", "use the application's cookie name; Apache accepts at most 63 characters",
+				"cookie name is %d characters long", len(name))
+		default:
+			ch.cookieNearMiss(name)
+		}
+	}
+	if p := c.Sticky.Param; p != "" && ch.safe("sticky.param", p) {
+		if !paramName.MatchString(p) || len(p) > maxStickyName {
+			ch.errorf("sticky.param", "L-sticky-param", "use letters, digits, - . _ ~, at most 63 characters",
+				"URL parameter name %q is not usable", p)
+		}
+	}
+}
+
+func (ch *checker) cookieNearMiss(name string) {
+	for _, p := range model.Presets {
+		if p.Cookie == "" || p.Cookie == name {
+			continue
+		}
+		near := strings.EqualFold(p.Cookie, name) || slices.Contains(p.CookieMisspellings, name) ||
+			(len(name) > 4 && model.Levenshtein(strings.ToLower(name), strings.ToLower(p.Cookie)) <= 2)
+		if near {
+			ch.warnf("sticky.cookie", "L-cookie-name", fmt.Sprintf("the %s application sets %q; targets match cookie names exactly, so a wrong spelling sends every request to round robin", p.Name, p.Cookie),
+				"cookie name %q looks like a misspelling of %q", name, p.Cookie)
+			return
+		}
+	}
+}
+
+var pathSyntax = regexp.MustCompile(`^/[A-Za-z0-9\-._~/!*+,=:@]*$`)
+
+func (ch *checker) path(path, v string) bool {
+	if !ch.safe(path, v) {
+		return false
+	}
+	bad := !pathSyntax.MatchString(v) || strings.Contains(v, "//")
+	for seg := range strings.SplitSeq(v, "/") {
+		bad = bad || seg == "." || seg == ".."
+	}
+	if bad {
+		ch.errorf(path, "L-path", "start with / and use letters, digits and - . _ ~ / ! * + , = : @ only (no ?, #, %, // or .. segments)",
+			"%s %q is not an absolute URL path", path, v)
+	}
+	return !bad
+}
+
+func (ch *checker) paths() {
+	c := ch.c
+	if ch.required("path", c.Path != "") {
+		ch.path("path", c.Path)
+	}
+	if ch.required("health.path", c.Health.Path != "") {
+		ch.path("health.path", c.Health.Path)
+	}
+	internalListener := slices.ContainsFunc(c.Listen, func(l model.Listener) bool { return l.Internal })
+	for i, ip := range c.InternalPaths {
+		path := fmt.Sprintf("internal_paths[%d]", i)
+		if !ch.path(path, ip) {
+			continue
+		}
+		if ip == c.Path || ip == "/" {
+			ch.warnf(path, "L-internal-path", "list only the sub-paths meant for internal applications, e.g. "+c.Path+"/rest",
+				"internal path %q covers the whole application: public listeners will answer 403 to everything", ip)
+		}
+	}
+	if len(c.InternalPaths) > 0 && !internalListener {
+		ch.warnf("internal_paths", "L-internal-path", "add a listener with `internal: true` and an allow list",
+			"internal paths are refused on every listener because no listener is internal")
+	}
+}
+
+func (ch *checker) allowList(path string, allow []string) {
+	for i, a := range allow {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if !ch.safe(p, a) {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(a)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(a)
+			if aerr != nil {
+				ch.errorf(p, "L-cidr", "write an IP address or a CIDR network such as 10.0.0.0/8", "%q is not an IP address or CIDR network", a)
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		if prefix.Bits() == 0 {
+			ch.errorf(p, "L-allow-all", "list only the networks that need access, e.g. 10.0.0.0/8", "%q admits every address", a)
+		}
+	}
+}
+
+type bound struct {
+	host string
+	port int
+	path string
+}
+
+// conflicts reports whether two binds cannot coexist: same port and the
+// same host, or one of them binds every address.
+func (b bound) conflicts(o bound) bool {
+	return b.port == o.port && (b.host == o.host || b.host == "" || o.host == "")
+}
+
+func (ch *checker) listeners() {
+	var seen []bound
+	bind := func(path, addr string) {
+		if !ch.safe(path, addr) {
+			return
+		}
+		host, port, err := model.ParseListen(addr)
+		if err != nil {
+			code := "L-listen"
+			if strings.Contains(err.Error(), "port") {
+				code = "L-port"
+			}
+			ch.errorf(path, code, `write "PORT", "IP:PORT" or "[IPv6]:PORT"`, "listen address %s", err)
+			return
+		}
+		b := bound{host, port, path}
+		for _, o := range seen {
+			if b.conflicts(o) {
+				ch.errorf(path, "L-duplicate-addr", "give each listener its own port, or bind specific addresses on both",
+					"%s %q overlaps %s", path, addr, o.path)
+				return
+			}
+		}
+		seen = append(seen, b)
+	}
+	for i, l := range ch.c.Listen {
+		path := fmt.Sprintf("listen[%d]", i)
+		if !ch.required(path+".addr", l.Addr != "") {
+			continue
+		}
+		bind(path+".addr", l.Addr)
+		if l.Internal && len(l.Allow) == 0 {
+			ch.errorf(path, "L-internal-allow", "add `allow: [10.0.0.0/8]` with your internal networks",
+				"internal listener %q has no allow list", l.Addr)
+		}
+		ch.allowList(path+".allow", l.Allow)
+	}
+	if a := ch.c.Admin; a != nil && a.Addr != "" {
+		bind("admin.addr", a.Addr)
+	}
+}
+
+func (ch *checker) tls() {
+	c := ch.c
+	for i, l := range c.Listen {
+		if l.TLS && (c.TLS == nil || c.TLS.Certificate == "" || c.TLS.Key == "") {
+			ch.errorf(fmt.Sprintf("listen[%d].tls", i), "L-tls-missing", "set tls.certificate and tls.key to PEM files",
+				"TLS listener %q has no certificate and key", l.Addr)
+		}
+	}
+	if c.TLS == nil {
+		return
+	}
+	for _, f := range []struct{ path, v string }{{"tls.certificate", c.TLS.Certificate}, {"tls.key", c.TLS.Key}} {
+		if f.v != "" {
+			ch.safe(f.path, f.v)
+		}
+	}
+	switch c.TLS.Upstream {
+	case model.UpstreamPlain, model.UpstreamTLS, model.UpstreamMatch:
+	default:
+		if ch.safe("tls.upstream", c.TLS.Upstream) {
+			ch.errorf("tls.upstream", "L-value", "use plain (offload), tls (re-encrypt) or match", "unknown tls.upstream %q", c.TLS.Upstream)
+		}
+		return
+	}
+	if c.TLS.Upstream == model.UpstreamPlain {
+		return
+	}
+	for i, n := range c.Nodes {
+		if n.TLSPort == 0 {
+			ch.errorf(fmt.Sprintf("nodes[%d]", i), "L-tls-port", "add `tls_port:` with the node's HTTPS port, or use tls.upstream: plain",
+				"node %q has no tls_port, which tls.upstream: %s needs", n.Name, c.TLS.Upstream)
+		}
+	}
+}
+
+// cometdHold is the longest a CometD long poll waits: 30 s hold + 10 s delay.
+const cometdHold = 40 * time.Second
+
+func (ch *checker) timeouts() {
+	t := ch.c.Timeouts
+	if t.Read.D() < t.Connect.D()+time.Second {
+		ch.errorf("timeouts.read", "L-timeout", "make the read timeout at least 1s longer than the connect timeout, e.g. connect 2s, read 60s",
+			"timeouts.read (%s) must be at least 1s longer than timeouts.connect (%s)", t.Read, t.Connect)
+	}
+	if ch.c.WebSocketEnabled() && t.Tunnel < t.Read {
+		ch.warnf("timeouts.tunnel", "L-timeout", "raise timeouts.tunnel, e.g. 1h",
+			"timeouts.tunnel (%s) is shorter than timeouts.read (%s): idle WebSockets close before long polls time out", t.Tunnel, t.Read)
+	}
+	if p := ch.preset(); p.CometD && t.Read.D() <= cometdHold {
+		ch.errorf("timeouts.read", "L-read-timeout", "set timeouts.read above 40s, e.g. 60s",
+			"timeouts.read (%s) is not longer than the %s CometD long-poll hold (30s + 10s network delay)", t.Read, p.Name)
+	}
+}
+
+func (ch *checker) health() {
+	h := ch.c.Health
+	if h.Interval.D() < 100*time.Millisecond {
+		ch.errorf("health.interval", "L-health", "use at least 100ms, e.g. 2s", "health.interval %s is shorter than 100ms", h.Interval)
+	}
+	for _, f := range []struct {
+		path string
+		v    int
+	}{{"health.fails", h.Fails}, {"health.passes", h.Passes}} {
+		if f.v < 1 || f.v > 100 {
+			ch.errorf(f.path, "L-health", "use a count from 1 to 100", "%s is %d", f.path, f.v)
+		}
+	}
+	if h.ExpectStatus < 100 || h.ExpectStatus > 599 {
+		ch.errorf("health.expect_status", "L-health", "use an HTTP status such as 200", "health.expect_status %d is not an HTTP status", h.ExpectStatus)
+	}
+}
+
+var hostLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return !strings.Contains(h, "%")
+	}
+	if len(h) > 253 {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(h, "."), ".")
+	for _, l := range labels {
+		if !hostLabel.MatchString(l) {
+			return false
+		}
+	}
+	_, numeric := strconv.Atoi(labels[len(labels)-1])
+	return numeric != nil
+}
+
+// isCookieOctet is RFC 6265's cookie-octet.
+func isCookieOctet(b byte) bool {
+	return b == 0x21 || (b >= 0x23 && b <= 0x2b) || (b >= 0x2d && b <= 0x3a) || (b >= 0x3c && b <= 0x5b) || (b >= 0x5d && b <= 0x7e)
+}
+
+func (ch *checker) nodes() {
+	names := map[string]string{} // lower-case name -> path of first
+	addrs := map[string]string{} // host:port -> path of first
+	active := false
+	for i, n := range ch.c.Nodes {
+		path := fmt.Sprintf("nodes[%d]", i)
+		ch.nodeName(path, n, names)
+		hostOK := false
+		if ch.required(path+".host", n.Host != "") && ch.safe(path+".host", n.Host) {
+			if hostOK = validHost(n.Host); !hostOK {
+				ch.errorf(path+".host", "L-host", "write only the IP address or host name; put the port in `port`",
+					"host %q is not an IP address or host name", n.Host)
+			}
+		}
+		if ch.required(path+".port", ch.raw.Pos.Has(path+".port")) {
+			ch.port(path+".port", n.Port)
+		}
+		if ch.raw.Pos.Has(path + ".tls_port") {
+			ch.port(path+".tls_port", n.TLSPort)
+		}
+		if w := ch.raw.Nodes[i].Weight; ch.raw.Pos.Has(path+".weight") && (w < 1 || w > 100) {
+			ch.errorf(path+".weight", "L-weight", "use 1-100; to stop new sessions use state: drain", "weight %d is outside 1-100", w)
+		}
+		switch n.State {
+		case model.StateActive:
+			active = true
+		case model.StateDrain, model.StateDown, model.StateStandby:
+		default:
+			if ch.safe(path+".state", n.State) {
+				ch.errorf(path+".state", "L-value", "use active, drain, standby or down", "unknown state %q", n.State)
+			}
+		}
+		if hostOK && n.Port > 0 {
+			key := strings.ToLower(model.HostPort(n.Host, n.Port))
+			if first, dup := addrs[key]; dup {
+				ch.errorf(path, "L-duplicate-addr", "each node is one server: remove the duplicate or correct its port",
+					"node %q has the same address %s as %s", n.Name, key, first)
+			} else {
+				addrs[key] = path
+			}
+		}
+	}
+	if len(ch.c.Nodes) > 0 && !active {
+		ch.errorf("nodes", "L-no-active", "set `state: active` on at least one node", "no node is active, so new sessions have nowhere to go")
+	}
+}
+
+func (ch *checker) nodeName(path string, n model.Node, names map[string]string) {
+	if !ch.required(path+".name", ch.raw.Pos.Has(path+".name")) {
+		return
+	}
+	path += ".name"
+	hint := "use the node's application name, e.g. CB_Server_1 (cookie-octets: no spaces, quotes, commas, semicolons or backslashes)"
+	switch {
+	case n.Name == "":
+		ch.errorf(path, "L-node-name", hint, "node name is empty, so no cookie can route to it")
+		return
+	case !ch.safe(path, n.Name):
+		return
+	}
+	for i := 0; i < len(n.Name); i++ {
+		if !isCookieOctet(n.Name[i]) {
+			ch.errorf(path, "L-node-name", hint, "node name %q contains %q, which cannot appear in a cookie value", n.Name, rune(n.Name[i]))
+			return
+		}
+	}
+	if len(n.Name) > maxStickyName {
+		ch.errorf(path, "L-node-name", "shorten the name; Apache route names are limited to 63 characters", "node name is %d characters long", len(n.Name))
+		return
+	}
+	key := strings.ToLower(n.Name)
+	if first, dup := names[key]; dup {
+		ch.errorf(path, "L-node-duplicate", "give every node its own application name; names are compared ignoring case because nginx does",
+			"node name %q is already used by %s", n.Name, first)
+		return
+	}
+	names[key] = path
+}
+
+func (ch *checker) port(path string, p int) {
+	if p < 1 || p > 65535 {
+		ch.errorf(path, "L-port", "use a port from 1 to 65535", "%s %d is outside 1-65535", path, p)
+	}
+}
+
+var fallbackName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// maxFallbacks bounds the chain nginx walks through internal redirects.
+const maxFallbacks = 4
+
+func (ch *checker) fallbacks() {
+	if len(ch.c.Fallback) > maxFallbacks {
+		ch.errorf("fallback", "L-fallback", "keep the nearest data centers, at most 4", "%d fallbacks given, at most %d are accepted", len(ch.c.Fallback), maxFallbacks)
+	}
+	seen := map[string]string{}
+	for i, f := range ch.c.Fallback {
+		path := fmt.Sprintf("fallback[%d]", i)
+		if ch.required(path+".name", f.Name != "") && ch.safe(path+".name", f.Name) {
+			if !fallbackName.MatchString(f.Name) {
+				ch.errorf(path+".name", "L-fallback", "use letters, digits, - . _", "fallback name %q is not usable", f.Name)
+			} else if first, dup := seen[f.Name]; dup {
+				ch.errorf(path+".name", "L-fallback", "give each fallback its own name", "fallback name %q is already used by %s", f.Name, first)
+			} else {
+				seen[f.Name] = path
+			}
+		}
+		if ch.required(path+".url", f.URL != "") && ch.safe(path+".url", f.URL) {
+			if msg := checkFallbackURL(f.URL); msg != "" {
+				ch.errorf(path+".url", "L-fallback", `write http://HOST[:PORT] or https://HOST[:PORT], e.g. "https://lb.dc2.example.com"`, "fallback url %q %s", f.URL, msg)
+			}
+		}
+	}
+}
+
+func checkFallbackURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "is not a URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "must use http or https"
+	case u.User != nil:
+		return "must not carry credentials"
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.Opaque != "":
+		return "must not have a path, query or fragment: the original URI is appended"
+	case !validHost(u.Hostname()):
+		return "has no valid host"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "has a port outside 1-65535"
+		}
+	}
+	return ""
+}
+
+func (ch *checker) admin() {
+	a := ch.c.Admin
+	if a == nil {
+		return
+	}
+	ch.required("admin.addr", a.Addr != "")
+	if len(a.Allow) == 0 {
+		ch.errorf("admin", "L-admin-allow", "add `allow: [127.0.0.1/32]` or your admin network", "admin page has no allow list")
+	}
+	ch.allowList("admin.allow", a.Allow)
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 	"text/template"
 
 	"github.com/lbgen/lbgen/model"
@@ -24,14 +25,18 @@ const (
 	HAProxy Target = "haproxy"
 )
 
-// Targets lists every target.
-var Targets = []Target{Nginx, Apache, HAProxy}
+// Targets lists every target Render supports.
+var Targets = []Target{Nginx}
 
 // ParseTarget accepts a target name.
 func ParseTarget(s string) (Target, error) {
 	t := Target(s)
 	if !slices.Contains(Targets, t) {
-		return "", fmt.Errorf("unknown target %q (use nginx, apache, haproxy or all)", s)
+		names := make([]string, len(Targets))
+		for i, t := range Targets {
+			names[i] = string(t)
+		}
+		return "", fmt.Errorf("unknown target %q (use %s or all)", s, strings.Join(names, ", "))
 	}
 	return t, nil
 }

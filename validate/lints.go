@@ -62,9 +62,10 @@ var Lints = []Lint{
 	{"L-internal-allow", model.SevError, "internal listener without an allow list",
 		"An internal listener serves `internal_paths`, which are refused (403) on public listeners. Without an\n" +
 			"allow list anyone who can reach its address could use them.\n\nFix: add `allow: [10.0.0.0/8]` (your internal networks) to the listener."},
-	{"L-internal-path", model.SevWarning, "internal paths that no listener serves",
+	{"L-internal-path", model.SevWarning, "internal paths that no listener serves, or that cover everything",
 		"`internal_paths` are answered only on listeners with `internal: true`; with no such listener they are\n" +
-			"refused everywhere. An internal path equal to `path` makes the whole application internal.\n\n" +
+			"refused everywhere (a warning). An internal path equal to `path`, or above it, would make the whole\n" +
+			"application internal, which is an error.\n\n" +
 			"Fix: add an internal listener, or remove the internal path."},
 	{"L-listen", model.SevError, "listen address is invalid",
 		"`addr` is \"PORT\", \"IP:PORT\" or \"[IPv6]:PORT\". Host names are not accepted: every target binds IPs.\n\n" +

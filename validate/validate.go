@@ -64,6 +64,13 @@ type checker struct {
 	diags []Diagnostic
 }
 
+// presetKnown reports whether the preset exists; fields a preset fills are
+// not reported missing when it does not, since the typo is reported.
+func (ch *checker) presetKnown() bool {
+	_, ok := model.LookupPreset(ch.c.Preset)
+	return ok
+}
+
 func (ch *checker) add(sev model.Severity, path, code, hint, format string, args ...any) {
 	p := ch.c.Pos.Of(path)
 	ch.diags = append(ch.diags, Diagnostic{
@@ -88,7 +95,7 @@ func (ch *checker) safe(path, v string) bool {
 		if b > 0x20 && b < 0x7f && !strings.ContainsRune("\"'`;{}$#\\", rune(b)) {
 			continue
 		}
-		ch.errorf(path, "L-unsafe-string", "remove the character; printable ASCII without quotes, ; { } $ # \\ ` or spaces is accepted",
+		ch.errorf(path, "L-unsafe-string", "remove it; use printable ASCII without spaces, quotes or ; { } $ # \\ `",
 			"%s contains %s, which could break out of a config statement", path, describeByte(v, i))
 		return false
 	}
@@ -111,16 +118,9 @@ func describeByte(v string, i int) string {
 
 func (ch *checker) required(path string, present bool) bool {
 	if !present {
-		ch.errorf(path, "L-missing", "add `"+lastKey(path)+"`; `lbgen init` prints a complete example", "%s is required", path)
+		ch.errorf(path, "L-missing", "add `"+path+"`; `lbgen init` prints a complete example", "%s is required", path)
 	}
 	return present
-}
-
-func lastKey(path string) string {
-	if i := strings.LastIndexAny(path, ".]"); i >= 0 {
-		return strings.TrimPrefix(path[i+1:], ".")
-	}
-	return path
 }
 
 var clusterName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
@@ -159,7 +159,7 @@ const maxStickyName = 63
 
 func (ch *checker) sticky() {
 	c := ch.c
-	if ch.required("sticky.cookie", c.Sticky.Cookie != "") && ch.safe("sticky.cookie", c.Sticky.Cookie) {
+	if ch.required("sticky.cookie", c.Sticky.Cookie != "" || !ch.presetKnown()) && c.Sticky.Cookie != "" && ch.safe("sticky.cookie", c.Sticky.Cookie) {
 		name := c.Sticky.Cookie
 		switch {
 		case !cookieToken.MatchString(name):
@@ -186,7 +186,7 @@ func (ch *checker) cookieNearMiss(name string) {
 			continue
 		}
 		near := strings.EqualFold(p.Cookie, name) || slices.Contains(p.CookieMisspellings, name) ||
-			(len(name) > 4 && model.Levenshtein(strings.ToLower(name), strings.ToLower(p.Cookie)) <= 2)
+			model.Levenshtein(strings.ToLower(name), strings.ToLower(p.Cookie)) <= 1
 		if near {
 			ch.warnf("sticky.cookie", "L-cookie-name", fmt.Sprintf("the %s application sets %q; targets match cookie names exactly, so a wrong spelling sends every request to round robin", p.Name, p.Cookie),
 				"cookie name %q looks like a misspelling of %q", name, p.Cookie)
@@ -214,10 +214,10 @@ func (ch *checker) path(path, v string) bool {
 
 func (ch *checker) paths() {
 	c := ch.c
-	if ch.required("path", c.Path != "") {
+	if ch.required("path", c.Path != "" || !ch.presetKnown()) && c.Path != "" {
 		ch.path("path", c.Path)
 	}
-	if ch.required("health.path", c.Health.Path != "") {
+	if ch.required("health.path", c.Health.Path != "" || !ch.presetKnown()) && c.Health.Path != "" {
 		ch.path("health.path", c.Health.Path)
 	}
 	internalListener := slices.ContainsFunc(c.Listen, func(l model.Listener) bool { return l.Internal })
@@ -226,9 +226,9 @@ func (ch *checker) paths() {
 		if !ch.path(path, ip) {
 			continue
 		}
-		if ip == c.Path || ip == "/" {
-			ch.warnf(path, "L-internal-path", "list only the sub-paths meant for internal applications, e.g. "+c.Path+"/rest",
-				"internal path %q covers the whole application: public listeners will answer 403 to everything", ip)
+		if ip == "/" || c.Path == ip || strings.HasPrefix(c.Path, ip+"/") {
+			ch.errorf(path, "L-internal-path", "list only the sub-paths meant for internal applications, e.g. "+c.Path+"/rest",
+				"internal path %q covers the whole application at %s", ip, c.Path)
 		}
 	}
 	if len(c.InternalPaths) > 0 && !internalListener {
@@ -367,24 +367,27 @@ func (ch *checker) timeouts() {
 }
 
 func (ch *checker) health() {
-	h := ch.c.Health
-	if h.Interval.D() < 100*time.Millisecond {
+	// Zero counts are defaults unless written, so check what was written.
+	h := ch.raw.Health
+	if h.Interval != 0 && h.Interval.D() < 100*time.Millisecond {
 		ch.errorf("health.interval", "L-health", "use at least 100ms, e.g. 2s", "health.interval %s is shorter than 100ms", h.Interval)
 	}
 	for _, f := range []struct {
 		path string
 		v    int
 	}{{"health.fails", h.Fails}, {"health.passes", h.Passes}} {
-		if f.v < 1 || f.v > 100 {
+		if ch.raw.Pos.Has(f.path) && (f.v < 1 || f.v > 100) {
 			ch.errorf(f.path, "L-health", "use a count from 1 to 100", "%s is %d", f.path, f.v)
 		}
 	}
-	if h.ExpectStatus < 100 || h.ExpectStatus > 599 {
+	if ch.raw.Pos.Has("health.expect_status") && (h.ExpectStatus < 100 || h.ExpectStatus > 599) {
 		ch.errorf("health.expect_status", "L-health", "use an HTTP status such as 200", "health.expect_status %d is not an HTTP status", h.ExpectStatus)
 	}
 }
 
-var hostLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+// hostLabel is an RFC 1123 label, with underscores, which internal DNS
+// names often carry and every target's resolver accepts.
+var hostLabel = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
 
 func validHost(h string) bool {
 	if _, err := netip.ParseAddr(h); err == nil {

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lbgen/lbgen/generator"
+)
+
+// flagName is a registered flag; its accessors panic on a name that was
+// never registered on the command, which is a programming error.
+type flagName string
+
+const (
+	flagConfig         flagName = "config"
+	flagTarget         flagName = "target"
+	flagOutput         flagName = "output"
+	flagFormat         flagName = "format"
+	flagCheck          flagName = "check"
+	flagDiff           flagName = "diff"
+	flagPreset         flagName = "preset"
+	flagSnippet        flagName = "snippet"
+	flagLogDir         flagName = "log-dir"
+	flagRunDir         flagName = "run-dir"
+	flagApacheModules  flagName = "apache-modules"
+	flagApacheWSTunnel flagName = "apache-wstunnel"
+	flagSkipMissing    flagName = "skip-missing"
+)
+
+func (f flagName) String(cmd *cobra.Command) string {
+	v, err := cmd.Flags().GetString(string(f))
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func (f flagName) Bool(cmd *cobra.Command) bool {
+	v, err := cmd.Flags().GetBool(string(f))
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func addConfigFlag(cmd *cobra.Command) {
+	cmd.Flags().StringP(string(flagConfig), "c", "", "cluster file (- reads standard input)")
+	cmd.MarkFlagFilename(string(flagConfig), "yaml", "yml")
+}
+
+func addTargetFlag(cmd *cobra.Command) {
+	cmd.Flags().StringP(string(flagTarget), "t", "", "target: nginx, apache, haproxy, a comma-separated list, or all")
+	cmd.RegisterFlagCompletionFunc(string(flagTarget), func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"nginx", "apache", "haproxy", "all"}, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// addPlatformFlags registers the settings that are about the machine the
+// config runs on rather than about the cluster.
+func addPlatformFlags(cmd *cobra.Command) {
+	cmd.Flags().String(string(flagLogDir), generator.DefaultLogDir, "directory for log files (relative to the output directory unless absolute)")
+	cmd.Flags().String(string(flagRunDir), generator.DefaultRunDir, "directory for pid and runtime files (relative to the output directory unless absolute)")
+	cmd.Flags().String(string(flagApacheModules), generator.DefaultApacheModules, "directory of Apache's mod_*.so files (RHEL: modules)")
+	cmd.Flags().Bool(string(flagApacheWSTunnel), false, "proxy WebSockets with mod_proxy_wstunnel, for Apache older than 2.4.47")
+}
+
+func platformOptions(cmd *cobra.Command, source string) generator.Options {
+	return generator.Options{
+		Source:         source,
+		LogDir:         flagLogDir.String(cmd),
+		RunDir:         flagRunDir.String(cmd),
+		ApacheModules:  flagApacheModules.String(cmd),
+		ApacheWSTunnel: flagApacheWSTunnel.Bool(cmd),
+	}
+}
+
+// targets parses -t: one target, a comma-separated list, or all.
+func targets(cmd *cobra.Command) ([]generator.Target, error) {
+	spec := flagTarget.String(cmd)
+	if spec == "" {
+		return nil, usagef("-t is required (nginx, apache, haproxy or all)")
+	}
+	if spec == "all" {
+		return generator.Targets, nil
+	}
+	var out []generator.Target
+	for _, name := range strings.Split(spec, ",") {
+		t, err := generator.ParseTarget(strings.TrimSpace(name))
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func requireConfig(cmd *cobra.Command) (string, error) {
+	path := flagConfig.String(cmd)
+	if path == "" {
+		return "", usagef("-c FILE is required (the cluster file; - reads standard input)")
+	}
+	return path, nil
+}

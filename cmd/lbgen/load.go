@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/validate"
+)
+
+// readCluster reads a cluster file, or standard input for "-", and returns
+// its bytes and the name findings are reported under.
+func readCluster(cmd *cobra.Command, path string) ([]byte, string, error) {
+	if path == "-" {
+		data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), model.MaxFileSize+1))
+		if err != nil {
+			return nil, "", withCode(exitFailure, fmt.Errorf("read standard input: %w", err))
+		}
+		return data, "<stdin>", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", withCode(exitFailure, err)
+	}
+	return data, displayPath(path), nil
+}
+
+// displayPath shows paths as given, with forward slashes under test so
+// golden output does not depend on the platform.
+func displayPath(p string) string {
+	if testing.Testing() {
+		return filepath.ToSlash(p)
+	}
+	return p
+}
+
+// loadCluster reads, validates and normalises the -c file. Findings go to
+// stderr; a file with errors ends the command with exit code 3.
+func loadCluster(cmd *cobra.Command) (*model.Cluster, string, error) {
+	path, err := requireConfig(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	data, name, err := readCluster(cmd, path)
+	if err != nil {
+		return nil, "", err
+	}
+	c, diags := validate.Load(name, data)
+	printDiagnostics(cmd.ErrOrStderr(), diags)
+	if c == nil {
+		return nil, "", quiet(exitInvalid, "%s is invalid", name)
+	}
+	return c, name, nil
+}
+
+// printDiagnostics writes findings as "file:line:col: severity code:
+// message", each followed by its fix hint, and a summary when any failed.
+func printDiagnostics(w io.Writer, diags []model.Diagnostic) {
+	errs := 0
+	for _, d := range diags {
+		fmt.Fprintln(w, d)
+		if d.Hint != "" {
+			fmt.Fprintf(w, "\tfix: %s\n", d.Hint)
+		}
+		if d.Severity == model.SevError {
+			errs++
+		}
+	}
+	if errs > 0 {
+		fmt.Fprintf(w, "%s; run 'lbgen explain CODE' for details\n", plural(errs, "error"))
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,70 @@
+package generator
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFuncMapHermetic keeps functions that read the clock, randomness or
+// the environment out of templates.
+func TestFuncMapHermetic(t *testing.T) {
+	fm := funcMap()
+	for name := range fm {
+		for _, bad := range []string{"now", "date", "rand", "uuid", "env", "shuffle", "gen", "ago", "bcrypt", "htpasswd", "crypt", "getHost"} {
+			if strings.Contains(strings.ToLower(name), strings.ToLower(bad)) {
+				t.Errorf("template function %q is not deterministic", name)
+			}
+		}
+	}
+	for _, name := range []string{"ngxq", "ngxre", "ngxtok", "ngxkey", "ngxdur", "default", "join"} {
+		if _, ok := fm[name]; !ok {
+			t.Errorf("template function %q is missing", name)
+		}
+	}
+}
+
+func TestNginxQuoting(t *testing.T) {
+	for _, tc := range []struct {
+		fn      func(string) (string, error)
+		in, out string
+		bad     bool
+	}{
+		{fn: nginxToken, in: "10.0.0.1:8080", out: "10.0.0.1:8080"},
+		{fn: nginxToken, in: "[::1]:80", out: "[::1]:80"},
+		{fn: nginxToken, in: "n+1@x", out: `"n+1@x"`},
+		{fn: nginxToken, in: "", out: `""`},
+		{fn: nginxMapKey, in: "default", out: `"\\default"`},
+		{fn: nginxMapKey, in: "~x", out: `"\\~x"`},
+		{fn: nginxMapKey, in: "volatile", out: `"\\volatile"`},
+		{fn: nginxMapKey, in: "Default", out: "Default"},
+		{fn: nginxQuote, in: `a\b`, out: `"a\\b"`},
+		{fn: nginxQuote, in: "a$b", bad: true},
+		{fn: nginxQuote, in: `a"b`, bad: true},
+		{fn: nginxQuote, in: "a\nb", bad: true},
+		{fn: nginxRegexQuote, in: `^a\.b$`, out: `"^a\\.b$"`},
+		{fn: nginxRegexQuote, in: `a"`, bad: true},
+	} {
+		got, err := tc.fn(tc.in)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("%q: accepted as %s, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.out {
+			t.Errorf("%q: got %s, %v; want %s", tc.in, got, err, tc.out)
+		}
+	}
+}
+
+func TestNginxBucketSize(t *testing.T) {
+	for _, tc := range []struct{ longest, want int }{{1, 0}, {46, 0}, {47, 128}, {63, 128}, {110, 128}, {111, 192}} {
+		if got := nginxBucketSize(tc.longest); got != tc.want {
+			t.Errorf("longest key %d: bucket size %d, want %d", tc.longest, got, tc.want)
+		}
+	}
+	if got := nginxDuration(1500 * time.Millisecond); got != "1500ms" {
+		t.Errorf("nginxDuration(1.5s) = %s", got)
+	}
+}

@@ -1,0 +1,122 @@
+// Package sandbox prepares clusters for running on this machine: loopback
+// listeners on free ports and throwaway certificates.
+package sandbox
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lbgen/lbgen/model"
+)
+
+// FreePorts returns n distinct loopback TCP ports that were free a moment
+// ago. They are held open together so the kernel hands out distinct ones.
+func FreePorts(n int) ([]int, error) {
+	var ports []int
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		held = append(held, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// SelfSigned writes a self-signed certificate and key for localhost and
+// 127.0.0.1 into dir and returns their paths.
+func SelfSigned(dir string) (certFile, keyFile string, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	certFile, keyFile = filepath.Join(dir, "lbgen-selfsigned.crt"), filepath.Join(dir, "lbgen-selfsigned.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, nil
+}
+
+// ForCheck returns a copy of c that a server can load here: every listener
+// (and the admin page) on a free loopback port, and certificate files that
+// do not exist replaced by a self-signed pair written into dir. Notes say
+// what was replaced. Relative certificate paths are looked up from the
+// current directory.
+func ForCheck(c *model.Cluster, dir string) (*model.Cluster, []string, error) {
+	out := c.Clone()
+	n := len(out.Listen)
+	if out.Admin != nil {
+		n++
+	}
+	ports, err := FreePorts(n)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range out.Listen {
+		out.Listen[i].Addr = fmt.Sprintf("127.0.0.1:%d", ports[i])
+	}
+	if out.Admin != nil {
+		out.Admin.Addr = fmt.Sprintf("127.0.0.1:%d", ports[n-1])
+	}
+	var notes []string
+	if len(c.Listen) > 0 {
+		notes = append(notes, "listen addresses were replaced by free loopback ports for the check")
+	}
+	if out.TLS == nil || out.TLS.Certificate == "" {
+		return out, notes, nil
+	}
+	cert, certErr := filepath.Abs(out.TLS.Certificate)
+	key, keyErr := filepath.Abs(out.TLS.Key)
+	if certErr == nil && keyErr == nil && exists(cert) && exists(key) {
+		out.TLS.Certificate, out.TLS.Key = cert, key
+		return out, notes, nil
+	}
+	if out.TLS.Certificate, out.TLS.Key, err = SelfSigned(dir); err != nil {
+		return nil, nil, err
+	}
+	notes = append(notes, fmt.Sprintf("certificate %s or key %s not found here; checked with a self-signed pair", c.TLS.Certificate, c.TLS.Key))
+	return out, notes, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

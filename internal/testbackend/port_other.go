@@ -1,0 +1,16 @@
+//go:build !linux
+
+package testbackend
+
+import (
+	"errors"
+	"io"
+)
+
+// reservePort is a no-op outside Linux: the port is merely left free while
+// the backend is killed.
+func reservePort(int) (io.Closer, error) { return nil, errors.ErrUnsupported }
+
+func openBlackhole(int) (io.Closer, error) {
+	return nil, errors.New("blackhole is only supported on Linux")
+}

@@ -34,19 +34,20 @@ func funcMap() template.FuncMap {
 }
 
 var projectFuncs = template.FuncMap{
-	"ngxq":     nginxQuote,
-	"ngxtok":   nginxToken,
-	"ngxkey":   nginxMapKey,
-	"ciphers":  func() string { return TLSCiphers },
-	"ngxre":    nginxRegexQuote,
-	"ngxdur":   nginxDuration,
-	"seconds":  ceilSeconds,
-	"add1s":    func(d time.Duration) time.Duration { return d + time.Second },
-	"millis":   func(d time.Duration) int64 { return d.Milliseconds() },
-	"reEscape": regexp.QuoteMeta,
-	"apq":      apacheQuote,
-	"aptok":    apacheToken,
-	"apre":     apacheRegexQuote,
+	"ngxq":      nginxQuote,
+	"ngxtok":    nginxToken,
+	"ngxkey":    nginxMapKey,
+	"ciphers":   func() string { return TLSCiphers },
+	"ngxre":     nginxRegexQuote,
+	"ngxdur":    nginxDuration,
+	"seconds":   ceilSeconds,
+	"add1s":     func(d time.Duration) time.Duration { return d + time.Second },
+	"millis":    func(d time.Duration) int64 { return d.Milliseconds() },
+	"reEscape":  regexp.QuoteMeta,
+	"apq":       apacheQuote,
+	"aptok":     apacheToken,
+	"apre":      apacheRegexQuote,
+	"apcomment": apacheComment,
 }
 
 // checkInert refuses text that could end a quoted string or directive, or
@@ -121,6 +122,18 @@ func apacheQuote(s string) (string, error) {
 		return "", fmt.Errorf("refusing to write %q: it contains a backslash", s)
 	}
 	return `"` + s + `"`, nil
+}
+
+// apacheComment writes s inside a comment line, which ends at a newline
+// and, with a trailing backslash, would continue onto the next line.
+func apacheComment(s string) (string, error) {
+	if err := checkInert(s, ""); err != nil {
+		return "", err
+	}
+	if strings.HasSuffix(s, `\`) {
+		return "", fmt.Errorf("refusing to write %q: it ends with a backslash", s)
+	}
+	return s, nil
 }
 
 // apacheToken writes s bare when it is a plain word and quoted otherwise.

@@ -17,7 +17,7 @@ func TestFuncMapHermetic(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"ngxq", "ngxre", "ngxtok", "ngxkey", "ngxdur", "apq", "aptok", "apre", "default", "join"} {
+	for _, name := range []string{"ngxq", "ngxre", "ngxtok", "ngxkey", "ngxdur", "apq", "aptok", "apre", "apcomment", "default", "join"} {
 		if _, ok := fm[name]; !ok {
 			t.Errorf("template function %q is missing", name)
 		}
@@ -88,6 +88,9 @@ func TestApacheQuoting(t *testing.T) {
 		{fn: apacheRegexQuote, in: `^/a\.b(?:/|$)`, out: `"^/a\.b(?:/|$)"`},
 		{fn: apacheRegexQuote, in: `^/a${X}`, bad: true},
 		{fn: apacheRegexQuote, in: `^/a\`, bad: true},
+		{fn: apacheComment, in: "CB_Server_1", out: "CB_Server_1"},
+		{fn: apacheComment, in: "x\nLoadModule y", bad: true},
+		{fn: apacheComment, in: `x\`, bad: true},
 	} {
 		got, err := tc.fn(tc.in)
 		if tc.bad {

@@ -47,6 +47,9 @@ type Config struct {
 	// measured Rounds times, interleaved, and the median reported.
 	Warmup, Duration time.Duration
 	Rounds           int
+	// Only selects contenders by id (ContenderIDs); empty means all. The
+	// baseline always runs.
+	Only []string
 	// Throughput and Failover select the parts.
 	Throughput, Failover bool
 	// Out receives the report (Markdown), Log progress lines.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"text/template"
 	"time"
 
@@ -63,16 +64,38 @@ type contender struct {
 
 // Names of the contenders that are not lbgen targets.
 const (
+	baselineID       = "baseline"
 	baselineName     = "baseline"
 	baselineWarnName = "baseline, error_log warn"
 	proxyName        = "proxy"
 )
 
-// contenders lists the baseline first (ratios are to it), then every
+// contenders lists what cfg.Only selects, and always the baseline, which
+// the ratios need.
+func (h *harness) contenders() []contender {
+	var out []contender
+	for _, c := range allContenders() {
+		if c.id == baselineID || len(h.cfg.Only) == 0 || slices.Contains(h.cfg.Only, c.id) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ContenderIDs lists the names Config.Only accepts.
+func ContenderIDs() []string {
+	var ids []string
+	for _, c := range allContenders() {
+		ids = append(ids, c.id)
+	}
+	return ids
+}
+
+// allContenders lists the baseline first (ratios are to it), then every
 // target lbgen renders, then the built-in proxy.
-func contenders() []contender {
+func allContenders() []contender {
 	cs := []contender{
-		{id: "baseline", name: baselineName, seed: true, start: startBaseline(baselineName, "debug")},
+		{id: baselineID, name: baselineName, seed: true, start: startBaseline(baselineName, "debug")},
 		{id: "baseline-warn", name: baselineWarnName, extra: true, seed: true, start: startBaseline(baselineWarnName, "warn")},
 	}
 	for _, t := range generator.Targets {

@@ -32,12 +32,13 @@ const nginxDefaultTimeout = 60 * time.Second
 // faults, each watched long enough to show the load balancer's steady
 // state: a refused connect a few health-check and fail_timeout windows;
 // an unreachable node one of nginx's default 60 s connect timeouts, which
-// the seed's fallback pays, and then some; a hung node one read timeout
+// the seed's fallback pays, and then some; a hung node two read timeouts
+// (one in the node's own group, one in a fallback that tries it again)
 // and then some.
 var faults = []fault{
 	{"killed (refused)", testbackend.StateKilled, 10 * time.Second},
 	{"unreachable (connect times out)", testbackend.StateBlackhole, nginxDefaultTimeout + 15*time.Second},
-	{"hung (never answers)", testbackend.StateHang, model.DefaultRead.D() + 15*time.Second},
+	{"hung (never answers)", testbackend.StateHang, 2*model.DefaultRead.D() + 15*time.Second},
 }
 
 // sample is one request of the pinned session, timed from the fault.
@@ -106,7 +107,7 @@ type failoverReport struct {
 func (h *harness) failover(ctx context.Context) (*failoverReport, error) {
 	rep := &failoverReport{connect: h.cfg.Connect}
 	var wg sync.WaitGroup
-	for _, c := range contenders() {
+	for _, c := range h.contenders() {
 		if c.extra {
 			continue
 		}

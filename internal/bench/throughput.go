@@ -81,7 +81,7 @@ func (h *harness) throughput(ctx context.Context) (*throughputReport, error) {
 			l.proc.Stop()
 		}
 	}()
-	for _, c := range contenders() {
+	for _, c := range h.contenders() {
 		row := &throughputRow{name: c.name}
 		rep.rows = append(rep.rows, row)
 		listen, err := sandbox.FreePorts(1)

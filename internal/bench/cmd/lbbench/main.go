@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,9 +38,19 @@ func main() {
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before each measured run")
 	flag.DurationVar(&cfg.Duration, "duration", 5*time.Second, "measured run per load balancer and round")
 	flag.IntVar(&cfg.Rounds, "rounds", 3, "interleaved rounds; the median is reported")
+	only := flag.String("only", "", "comma-separated load balancers to measure besides the baseline: "+strings.Join(bench.ContenderIDs(), ", "))
 	flag.BoolVar(&cfg.Throughput, "throughput", true, "measure sticky keep-alive throughput")
 	flag.BoolVar(&cfg.Failover, "failover", true, "measure failover of a pinned session")
 	flag.Parse()
+	if *only != "" {
+		cfg.Only = strings.Split(*only, ",")
+		for _, id := range cfg.Only {
+			if !slices.Contains(bench.ContenderIDs(), id) {
+				fmt.Fprintf(os.Stderr, "lbbench: unknown load balancer %q (use %s)\n", id, strings.Join(bench.ContenderIDs(), ", "))
+				os.Exit(2)
+			}
+		}
+	}
 	if _, err := exec.LookPath(cfg.Lbgen); err != nil {
 		fmt.Fprintf(os.Stderr, "lbbench: %v (build it with `make build`)\n", err)
 		os.Exit(2)

@@ -26,7 +26,7 @@ const (
 )
 
 // Targets lists every target Render supports.
-var Targets = []Target{Nginx}
+var Targets = []Target{Nginx, HAProxy}
 
 // ParseTarget accepts a target name.
 func ParseTarget(s string) (Target, error) {
@@ -120,6 +120,11 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 	switch t {
 	case Nginx:
 		data, dirs = newNginxView(v), nginxDirs(v)
+	case HAProxy:
+		// HAProxy logs to stdout and needs no pid file in the foreground.
+		if data, err = newHAProxyView(v); err != nil {
+			return nil, fmt.Errorf("render %s: %w", t, err)
+		}
 	default:
 		return nil, fmt.Errorf("target %s is not implemented yet", t)
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lbgen/lbgen/model"
 )
@@ -88,6 +89,9 @@ var haproxyServerName = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 
 func newHAProxyView(v *view) (*haproxyView, error) {
 	hv := &haproxyView{view: v, Var: "txn." + v.Prefix}
+	if err := hv.timers(); err != nil {
+		return nil, err
+	}
 	if err := hv.tls(); err != nil {
 		return nil, err
 	}
@@ -116,6 +120,21 @@ func newHAProxyView(v *view) (*haproxyView, error) {
 	}
 	hv.nameFrontends()
 	return hv, nil
+}
+
+// haproxyMaxTimer is the longest timeout HAProxy accepts: 2^31-1 ms.
+const haproxyMaxTimer = (1<<31 - 1) * time.Millisecond
+
+// timers refuses times HAProxy would reject with "timer overflow"; lint
+// L-haproxy-timeout reports them in validation.
+func (hv *haproxyView) timers() error {
+	t := hv.C.Timeouts
+	for _, d := range []model.Duration{t.Connect, t.Read, t.Tunnel, hv.C.Health.Interval} {
+		if d.D() > haproxyMaxTimer {
+			return fmt.Errorf("%s is longer than HAProxy's timers allow (about 24.8 days); see lbgen explain L-haproxy-timeout", d)
+		}
+	}
+	return nil
 }
 
 // tls picks how the key is found. A layout HAProxy cannot load is an

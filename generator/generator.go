@@ -119,7 +119,10 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 	var dirs []string
 	switch t {
 	case Nginx:
-		data, dirs = newNginxView(v), nginxDirs(v)
+		if data, err = newNginxView(v); err != nil {
+			return nil, err
+		}
+		dirs = nginxDirs(v)
 	case HAProxy:
 		// HAProxy logs to stdout and needs no pid file in the foreground.
 		if data, err = newHAProxyView(v); err != nil {

@@ -44,24 +44,29 @@ func options(file string) generator.Options {
 	return generator.Options{Source: "testdata/clusters/" + filepath.Base(file)}
 }
 
-// TestGoldens renders every fixture for every target and compares the
-// whole file with testdata/golden/<cluster>/<file>.
-func TestGoldens(t *testing.T) {
+// eachFixture runs test as a subtest for every fixture and target.
+func eachFixture(t *testing.T, test func(t *testing.T, name, file string, c *model.Cluster, target generator.Target)) {
 	for _, file := range clusterFiles(t) {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		c, _ := load(t, file)
 		for _, target := range generator.Targets {
-			t.Run(name+"/"+string(target), func(t *testing.T) {
-				out, err := generator.Render(c, target, options(file))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range out.Files {
-					golden.Check(t, filepath.Join("..", "testdata", "golden", name, f.Name), f.Data)
-				}
-			})
+			t.Run(name+"/"+string(target), func(t *testing.T) { test(t, name, file, c, target) })
 		}
 	}
+}
+
+// TestGoldens renders every fixture for every target and compares the
+// whole file with testdata/golden/<cluster>/<file>.
+func TestGoldens(t *testing.T) {
+	eachFixture(t, func(t *testing.T, name, file string, c *model.Cluster, target generator.Target) {
+		out, err := generator.Render(c, target, options(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range out.Files {
+			golden.Check(t, filepath.Join("..", "testdata", "golden", name, f.Name), f.Data)
+		}
+	})
 }
 
 // TestDeterministic renders each fixture again with every order that does
@@ -102,30 +107,24 @@ func TestDeterministic(t *testing.T) {
 // TestServersAccept runs the real server's check on every fixture, with
 // listeners moved to free loopback ports and throwaway certificates.
 func TestServersAccept(t *testing.T) {
-	for _, file := range clusterFiles(t) {
-		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
-		c, _ := load(t, file)
-		for _, target := range generator.Targets {
-			t.Run(name+"/"+string(target), func(t *testing.T) {
-				requireServer(t, target)
-				dir := t.TempDir()
-				checked, _, err := sandbox.ForCheck(c, dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := generator.Render(checked, target, options(file))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
-					t.Fatal(err)
-				}
-				if text, err := servers.Check(context.Background(), target, dir); err != nil {
-					t.Fatalf("%v\n%s", err, text)
-				}
-			})
+	eachFixture(t, func(t *testing.T, _, file string, c *model.Cluster, target generator.Target) {
+		requireServer(t, target)
+		dir := t.TempDir()
+		checked, _, err := sandbox.ForCheck(c, dir)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		out, err := generator.Render(checked, target, options(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
+			t.Fatal(err)
+		}
+		if text, err := servers.Check(context.Background(), target, dir); err != nil {
+			t.Fatalf("%v\n%s", err, text)
+		}
+	})
 }
 
 // requireServer fails when the target's server is missing: the real

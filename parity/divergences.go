@@ -1,0 +1,6 @@
+package parity
+
+// divergences lists scenario failures that cannot be closed on a target,
+// keyed "target/scenario", with the reason. Each one is also in the
+// README's "Target notes".
+var divergences = map[string]string{}

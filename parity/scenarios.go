@@ -1,0 +1,607 @@
+package parity
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbgen/lbgen/internal/testbackend"
+	"github.com/lbgen/lbgen/model"
+)
+
+// scenario is one observable rule, checked the same way on every target.
+type scenario struct {
+	name string
+	rule string // the SPEC §4 rule it shows
+	// fresh scenarios inject faults, so each gets its own start of the
+	// load balancer and healthy backends.
+	fresh bool
+	// needs says why the scenario does not apply to a cluster, or "".
+	needs func(*env) string
+	run   func(*env) error
+}
+
+// env is what a scenario sees: the sandbox and clients for its listeners.
+type env struct {
+	ctx      context.Context
+	s        *Sandbox
+	public   *client // a public listener, plain HTTP when there is one
+	tls      *client // a public TLS listener, or nil
+	internal *client // an internal listener, or nil
+	active   []string
+	drain    []string
+	standby  []string
+	param    string
+}
+
+func (e *env) c() *model.Cluster { return e.s.Cluster }
+
+func (e *env) sticky(route string) string { return e.c().Sticky.Cookie + "=" + route }
+
+// under returns a request target below the cluster path.
+func (e *env) under(rest string) string {
+	p := e.c().Path
+	if p == "/" {
+		return "/" + rest
+	}
+	return p + "/" + rest
+}
+
+func (e *env) get(r request) (reply, error) { return e.public.do(e.ctx, r) }
+
+// expectNode sends r and wants a 200 answered by node.
+func (e *env) expectNode(r request, node string) error {
+	rep, err := e.get(r)
+	if err != nil {
+		return err
+	}
+	if rep.Status != http.StatusOK || rep.Node != node {
+		return fmt.Errorf("%s %s with cookie %q: got %s, want 200 from %s", orGET(r.method), r.target, r.cookie, rep, node)
+	}
+	return nil
+}
+
+func orGET(m string) string {
+	if m == "" {
+		return "GET"
+	}
+	return m
+}
+
+// spread sends n requests and returns the nodes that answered, failing on
+// any answer other than 200.
+func (e *env) spread(n int, r request) ([]string, error) {
+	seen := map[string]bool{}
+	for range n {
+		rep, err := e.get(r)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Status != http.StatusOK {
+			return nil, fmt.Errorf("cookie %q: got %s, want 200", r.cookie, rep)
+		}
+		seen[rep.Node] = true
+	}
+	var nodes []string
+	for n := range seen {
+		nodes = append(nodes, n)
+	}
+	slices.Sort(nodes)
+	return nodes, nil
+}
+
+// expectRoundRobin wants requests spread over exactly the up active nodes.
+func (e *env) expectRoundRobin(r request, nodes []string) error {
+	got, err := e.spread(4*len(nodes)+2, r)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(got, nodes) {
+		return fmt.Errorf("cookie %q: answered by %v, want round robin over %v", r.cookie, got, nodes)
+	}
+	return nil
+}
+
+// eventually retries check until it passes or the wait is over.
+func (e *env) eventually(wait time.Duration, check func() error) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := check()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-e.ctx.Done():
+			return e.ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func needActive(n int) func(*env) string {
+	return func(e *env) string {
+		if len(e.active) < n {
+			return fmt.Sprintf("needs %d active nodes", n)
+		}
+		return ""
+	}
+}
+
+var scenarios = []scenario{
+	{name: "sticky-hit", rule: "1,2", run: func(e *env) error {
+		for _, n := range append(slices.Clone(e.active), e.drain...) {
+			for _, v := range []string{"." + n, "session42." + n} {
+				if err := e.expectNode(request{target: e.under("x"), cookie: e.sticky(v)}, n); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}},
+	{name: "sticky-among-cookies", rule: "1", run: func(e *env) error {
+		n := e.active[len(e.active)-1]
+		return e.expectNode(request{target: e.under("x"), cookie: "a=1; " + e.sticky("."+n) + "; b=.x"}, n)
+	}},
+	{name: "duplicate-cookie-first-wins", rule: "1", needs: needActive(2), run: func(e *env) error {
+		first, second := e.active[1], e.active[0]
+		return e.expectNode(request{target: e.under("x"), cookie: e.sticky("."+first) + "; " + e.sticky("."+second)}, first)
+	}},
+	{name: "no-cookie-round-robin", rule: "3", run: func(e *env) error {
+		return e.expectRoundRobin(request{target: e.under("x")}, e.active)
+	}},
+	{name: "unknown-route-round-robin", rule: "3", run: func(e *env) error {
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky(".No_Such_Node")}, e.active)
+	}},
+	{name: "case-variant-route", rule: "1,3", run: func(e *env) error {
+		n := e.active[0]
+		variant := strings.ToLower(n)
+		if variant == n {
+			variant = strings.ToUpper(n)
+		}
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky("." + variant)}, e.active)
+	}},
+	{name: "route-without-dot", rule: "1,3", run: func(e *env) error {
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky(e.active[0])}, e.active)
+	}},
+	{name: "route-after-first-dot-only", rule: "1,3", run: func(e *env) error {
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky("a.b." + e.active[0])}, e.active)
+	}},
+	{name: "cookie-name-case", rule: "1,3", run: func(e *env) error {
+		name := strings.ToUpper(e.c().Sticky.Cookie)
+		if name == e.c().Sticky.Cookie {
+			name = strings.ToLower(name)
+		}
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: name + "=." + e.active[0]}, e.active)
+	}},
+	{name: "junk-cookies", rule: "3", run: func(e *env) error {
+		for _, v := range []string{"", ".", "..", "x.", strings.Repeat("z", 3000), ".%00", "\"." + e.active[0] + "\"", ". " + e.active[0]} {
+			if _, err := e.spread(3, request{target: e.under("x"), cookie: e.sticky(v)}); err != nil {
+				return err
+			}
+		}
+		_, err := e.spread(3, request{target: e.under("x"), cookie: ";;; =; " + e.c().Sticky.Cookie})
+		return err
+	}},
+	{name: "url-param-sticky", rule: "1", needs: func(e *env) string {
+		if e.param == "" {
+			return "cluster has no sticky.param"
+		}
+		return needActive(2)(e)
+	}, run: func(e *env) error {
+		a, b := e.active[0], e.active[1]
+		if err := e.expectNode(request{target: e.under("x?" + e.param + "=." + b), cookie: e.sticky("." + a)}, b); err != nil {
+			return err
+		}
+		if err := e.expectNode(request{target: e.under("x?q=1&" + e.param + "=s." + b)}, b); err != nil {
+			return err
+		}
+		// Only a whole parameter name counts: x<param> is another parameter.
+		return e.expectNode(request{target: e.under("x?x" + e.param + "=." + b), cookie: e.sticky("." + a)}, a)
+	}},
+	{name: "drain-only-own-sessions", rule: "4", needs: func(e *env) string {
+		if len(e.drain) == 0 {
+			return "cluster has no drain node"
+		}
+		return ""
+	}, run: func(e *env) error {
+		if err := e.expectNode(request{target: e.under("x"), cookie: e.sticky("." + e.drain[0])}, e.drain[0]); err != nil {
+			return err
+		}
+		return e.expectRoundRobin(request{target: e.under("x")}, e.active)
+	}},
+	{name: "standby-idle-while-active-up", rule: "2,5", needs: needStandby, run: func(e *env) error {
+		if err := e.expectRoundRobin(request{target: e.under("x")}, e.active); err != nil {
+			return err
+		}
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky("." + e.standby[0])}, e.active)
+	}},
+	{name: "standby-serves-when-actives-down", rule: "2,5", fresh: true, needs: needStandby, run: func(e *env) error {
+		for _, n := range e.active {
+			e.s.Nodes[n].Kill()
+		}
+		if err := e.eventually(5*time.Second, func() error {
+			return e.expectRoundRobin(request{target: e.under("x")}, e.standby)
+		}); err != nil {
+			return err
+		}
+		// Like every rule about down nodes, this holds once the balancer has
+		// seen the actives fail; nginx learns that per upstream group.
+		last := e.standby[len(e.standby)-1]
+		return e.eventually(5*time.Second, func() error {
+			return e.expectNode(request{target: e.under("x"), cookie: e.sticky("." + last)}, last)
+		})
+	}},
+	{name: "killed-node-fails-over", rule: "3,7", fresh: true, needs: needActive(2), run: func(e *env) error {
+		dead := e.active[0]
+		e.s.Nodes[dead].Kill()
+		for i := range 3 {
+			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + dead)})
+			if err != nil {
+				return err
+			}
+			if rep.Status != http.StatusOK || rep.Node == dead || !slices.Contains(e.active, rep.Node) {
+				return fmt.Errorf("request %d to killed %s: got %s, want 200 from another active node", i+1, dead, rep)
+			}
+			if rep.Elapsed > time.Second {
+				return fmt.Errorf("request %d to killed %s took %s", i+1, dead, rep.Elapsed.Round(time.Millisecond))
+			}
+		}
+		return nil
+	}},
+	{name: "killed-node-post-replayed", rule: "7", fresh: true, needs: needActive(2), run: func(e *env) error {
+		dead := e.active[0]
+		e.s.Nodes[dead].Kill()
+		body := bytes.Repeat([]byte("lbgen-post "), 1000)
+		rep, err := e.get(request{method: "POST", target: e.under("submit"), cookie: e.sticky("." + dead), body: body})
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		if rep.Status != http.StatusOK || rep.Node == dead || rep.Answer.BodyLen != int64(len(body)) || rep.Answer.BodySHA256 != hex.EncodeToString(sum[:]) {
+			return fmt.Errorf("POST to killed %s: got %s with %d body bytes, want 200 from another node with all %d", dead, rep, rep.Answer.BodyLen, len(body))
+		}
+		return nil
+	}},
+	{name: "unreachable-node-connect-timeout-once", rule: "6,7", fresh: true, needs: needActive(2), run: func(e *env) error {
+		dead := e.active[0]
+		e.s.Nodes[dead].Blackhole()
+		slow := 0
+		var times []string
+		for i := range 6 {
+			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + dead)})
+			if err != nil {
+				return err
+			}
+			if rep.Status != http.StatusOK || rep.Node == dead {
+				return fmt.Errorf("request %d to unreachable %s: got %s, want 200 from another node", i+1, dead, rep)
+			}
+			if rep.Elapsed >= sandboxConnect*8/10 {
+				slow++
+			}
+			times = append(times, rep.Elapsed.Round(time.Millisecond).String())
+		}
+		if slow > 2 {
+			return fmt.Errorf("%d of 6 requests paid the %s connect timeout (%s)", slow, sandboxConnect, strings.Join(times, " "))
+		}
+		return nil
+	}},
+	{name: "hung-node-times-out", rule: "6", fresh: true, needs: needActive(2), run: func(e *env) error {
+		hung := e.active[0]
+		e.s.Nodes[hung].Hang()
+		rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + hung)})
+		if err != nil {
+			return err
+		}
+		if rep.Status != http.StatusGatewayTimeout || rep.Elapsed < sandboxRead*9/10 || rep.Elapsed > sandboxRead+2*time.Second {
+			return fmt.Errorf("request to hung %s: got %s after %s, want 504 after the %s read timeout", hung, rep, rep.Elapsed.Round(time.Millisecond), sandboxRead)
+		}
+		return nil
+	}},
+	{name: "node-recovers", rule: "7", fresh: true, needs: needActive(2), run: func(e *env) error {
+		n := e.active[0]
+		e.s.Nodes[n].Kill()
+		if _, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + n)}); err != nil {
+			return err
+		}
+		e.s.Nodes[n].Recover()
+		return e.eventually(10*time.Second, func() error {
+			return e.expectNode(request{target: e.under("x"), cookie: e.sticky("." + n)}, n)
+		})
+	}},
+	{name: "all-down-fallback", rule: "6", fresh: true, run: func(e *env) error {
+		for _, b := range e.s.Nodes {
+			b.Kill()
+		}
+		r := request{target: e.under("x"), cookie: e.sticky("." + e.active[0])}
+		if len(e.c().Fallback) == 0 {
+			rep, err := e.get(r)
+			if err != nil {
+				return err
+			}
+			if (rep.Status != http.StatusBadGateway && rep.Status != http.StatusServiceUnavailable) || rep.Elapsed > sandboxConnect+time.Second {
+				return fmt.Errorf("all nodes down, no fallback: got %s after %s, want 502 or 503 at once", rep, rep.Elapsed.Round(time.Millisecond))
+			}
+			return nil
+		}
+		first := "fallback:" + e.c().Fallback[0].Name
+		if err := e.eventually(3*time.Second, func() error { return e.expectNode(r, first) }); err != nil {
+			return err
+		}
+		if len(e.c().Fallback) < 2 {
+			return nil
+		}
+		e.s.Fallbacks[e.c().Fallback[0].Name].Kill()
+		second := "fallback:" + e.c().Fallback[1].Name
+		return e.eventually(3*time.Second, func() error { return e.expectNode(r, second) })
+	}},
+	{name: "websocket-sticky", rule: "8", needs: needWebSocket, run: func(e *env) error {
+		n := e.active[len(e.active)-1]
+		return e.websocket(e.sticky("."+n), n, 0)
+	}},
+	{name: "websocket-idle-timeout", rule: "8", fresh: true, needs: needWebSocket, run: func(e *env) error {
+		n := e.active[0]
+		// Idle longer than the read timeout but within the tunnel timeout
+		// keeps the tunnel; idle past the tunnel timeout ends it.
+		if err := e.websocket(e.sticky("."+n), n, sandboxRead+500*time.Millisecond); err != nil {
+			return err
+		}
+		ws, err := e.dialWS(e.sticky("." + n))
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		time.Sleep(sandboxTunnel + 1500*time.Millisecond)
+		ws.SetDeadline(time.Now().Add(2 * time.Second))
+		if err := ws.Send("late"); err == nil {
+			if msg, err := ws.Recv(); err == nil {
+				return fmt.Errorf("tunnel idle for %s still answered %q, want it closed after %s", sandboxTunnel+1500*time.Millisecond, msg, sandboxTunnel)
+			}
+		}
+		return nil
+	}},
+	{name: "websocket-fails-over", rule: "7,8", fresh: true, needs: func(e *env) string {
+		return needWebSocket(e) + needActive(2)(e)
+	}, run: func(e *env) error {
+		dead := e.active[0]
+		e.s.Nodes[dead].Kill()
+		ws, resp, err := testbackend.DialWebSocket(e.ctx, e.wsURL(), http.Header{"Cookie": {e.sticky("." + dead)}})
+		if err != nil {
+			return fmt.Errorf("WebSocket to killed %s: %v", dead, err)
+		}
+		defer ws.Close()
+		if got := e.s.NodeOf(resp.Header.Get("X-Node")); got == dead || !slices.Contains(e.active, got) {
+			return fmt.Errorf("WebSocket to killed %s answered by %q", dead, got)
+		}
+		return nil
+	}},
+	{name: "keepalive-upstream", rule: "8", run: func(e *env) error {
+		n := e.active[0]
+		most := int64(0)
+		for range 4 {
+			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + n)})
+			if err != nil {
+				return err
+			}
+			most = max(most, rep.Answer.ConnRequests)
+		}
+		if most < 2 {
+			return fmt.Errorf("4 requests to %s each used a new upstream connection; want keep-alive", n)
+		}
+		return nil
+	}},
+	{name: "forwarded-headers", rule: "9", run: func(e *env) error {
+		if e.public.tls {
+			return e.forwarded(e.public, "https")
+		}
+		return e.forwarded(e.public, "http")
+	}},
+	{name: "forwarded-headers-tls", rule: "9", needs: func(e *env) string {
+		if e.tls == nil {
+			return "cluster has no public TLS listener"
+		}
+		return ""
+	}, run: func(e *env) error {
+		return e.forwarded(e.tls, "https")
+	}},
+	{name: "raw-uri", rule: "9", run: func(e *env) error {
+		for _, target := range []string{e.under("a%20b/c%2Fd?x=%26y&z"), e.under("plain"), e.under("p;x=1/%7Euser"), e.under("q?"), e.under("sp%C3%A9cial?%2F=%3F")} {
+			rep, err := e.get(request{target: target, cookie: e.sticky("." + e.active[0])})
+			if err != nil {
+				return err
+			}
+			if rep.Status != http.StatusOK || rep.Answer.URI != target {
+				return fmt.Errorf("sent %s: node saw %q (%s)", target, rep.Answer.URI, rep)
+			}
+		}
+		return nil
+	}},
+	{name: "internal-path-public-403", rule: "10", needs: needInternalPaths, run: func(e *env) error {
+		for _, ip := range e.c().InternalPaths {
+			for _, target := range []string{ip, ip + "/x", ip + "/x?y=1", strings.Replace(ip, "/", "//", 1) + "/x", dotted(ip), encoded(ip)} {
+				rep, err := e.get(request{target: target})
+				if err != nil {
+					return err
+				}
+				if rep.Status != http.StatusForbidden {
+					return fmt.Errorf("public %s: got %s, want 403", target, rep)
+				}
+			}
+		}
+		return nil
+	}},
+	{name: "internal-listener", rule: "10", needs: func(e *env) string {
+		if e.internal == nil {
+			return "cluster has no internal listener"
+		}
+		return ""
+	}, run: func(e *env) error {
+		targets := []string{e.under("x")}
+		for _, ip := range e.c().InternalPaths {
+			targets = append(targets, ip+"/x")
+		}
+		for _, target := range targets {
+			rep, err := e.internal.do(e.ctx, request{target: target})
+			if err != nil {
+				return err
+			}
+			if rep.Status != http.StatusOK || rep.Node == "" {
+				return fmt.Errorf("internal listener %s from an allowed client: got %s, want 200 from a node", target, rep)
+			}
+			rep, err = e.internal.do(e.ctx, request{target: target, from: "127.0.0.2"})
+			if err != nil {
+				return err
+			}
+			if rep.Status != http.StatusForbidden {
+				return fmt.Errorf("internal listener %s from a client outside the allow list: got %s, want 403", target, rep)
+			}
+		}
+		return nil
+	}},
+	{name: "outside-path-404", rule: "10", needs: func(e *env) string {
+		if e.c().Path == "/" {
+			return "cluster path is /"
+		}
+		return ""
+	}, run: func(e *env) error {
+		for _, target := range []string{"/elsewhere", e.c().Path + "x", e.c().Path + "x/y"} {
+			rep, err := e.get(request{target: target})
+			if err != nil {
+				return err
+			}
+			if rep.Status != http.StatusNotFound {
+				return fmt.Errorf("%s outside %s: got %s, want 404", target, e.c().Path, rep)
+			}
+		}
+		return nil
+	}},
+	{name: "max-body", rule: "11", run: func(e *env) error {
+		limit := int(e.c().MaxBody)
+		at := bytes.Repeat([]byte{'b'}, limit)
+		rep, err := e.get(request{method: "POST", target: e.under("upload"), cookie: e.sticky("." + e.active[0]), body: at})
+		if err != nil {
+			return err
+		}
+		if rep.Status != http.StatusOK || rep.Answer.BodyLen != int64(limit) {
+			return fmt.Errorf("body of exactly max_body (%d bytes): got %s with %d bytes at the node", limit, rep, rep.Answer.BodyLen)
+		}
+		for _, chunked := range []bool{false, true} {
+			rep, err := e.get(request{method: "POST", target: e.under("upload"), cookie: e.sticky("." + e.active[0]), body: append(at, 'x'), chunked: chunked})
+			if err != nil {
+				return fmt.Errorf("body over max_body (chunked %v): %v", chunked, err)
+			}
+			if rep.Status != http.StatusRequestEntityTooLarge {
+				return fmt.Errorf("body of max_body+1 bytes (chunked %v): got %s, want 413", chunked, rep)
+			}
+		}
+		return nil
+	}},
+	{name: "health-path-proxied", rule: "12", run: func(e *env) error {
+		rep, err := e.get(request{target: e.c().Health.Path})
+		if err != nil {
+			return err
+		}
+		if rep.Status != http.StatusOK || !strings.HasPrefix(rep.Body, "OK ") {
+			return fmt.Errorf("GET %s: got %s %q, want 200 from a node's health endpoint", e.c().Health.Path, rep, rep.Body)
+		}
+		return nil
+	}},
+}
+
+func needStandby(e *env) string {
+	if len(e.standby) == 0 {
+		return "cluster has no standby node"
+	}
+	return ""
+}
+
+func needWebSocket(e *env) string {
+	if !e.c().WebSocketEnabled() {
+		return "cluster has websocket: false"
+	}
+	return ""
+}
+
+func needInternalPaths(e *env) string {
+	if len(e.c().InternalPaths) == 0 {
+		return "cluster has no internal paths"
+	}
+	return ""
+}
+
+// dotted and encoded spell an internal path so a naive prefix match misses it.
+func dotted(p string) string {
+	i := strings.LastIndex(p, "/")
+	return p[:i] + "/x/.." + p[i:] + "/y"
+}
+
+func encoded(p string) string {
+	i := strings.LastIndex(p, "/")
+	return fmt.Sprintf("%s/%%%02X%s/y", p[:i], p[i+1], p[i+2:])
+}
+
+func (e *env) wsURL() string {
+	scheme := "ws://"
+	if e.public.tls {
+		scheme = "wss://"
+	}
+	return scheme + e.public.addr + e.under("ws")
+}
+
+func (e *env) dialWS(cookie string) (*testbackend.WSConn, error) {
+	ws, resp, err := testbackend.DialWebSocket(e.ctx, e.wsURL(), http.Header{"Cookie": {cookie}})
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		return nil, fmt.Errorf("WebSocket upgrade: %v (status %d)", err, status)
+	}
+	return ws, nil
+}
+
+// websocket opens a tunnel, waits idle, then exchanges frames and checks
+// which node echoes them.
+func (e *env) websocket(cookie, node string, idle time.Duration) error {
+	ws, err := e.dialWS(cookie)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	time.Sleep(idle)
+	for _, msg := range []string{"hello", strings.Repeat("m", 70000), "bye"} {
+		ws.SetDeadline(time.Now().Add(3 * time.Second))
+		if err := ws.Send(msg); err != nil {
+			return fmt.Errorf("WebSocket send after %s idle: %v", idle, err)
+		}
+		got, err := ws.Recv()
+		if err != nil {
+			return fmt.Errorf("WebSocket receive after %s idle: %v", idle, err)
+		}
+		backend, payload, _ := strings.Cut(got, ":")
+		if e.s.NodeOf(backend) != node || payload != msg {
+			return fmt.Errorf("WebSocket echo came from %q, want %s", e.s.NodeOf(backend), node)
+		}
+	}
+	return nil
+}
+
+func (e *env) forwarded(c *client, proto string) error {
+	const host = "shop.example.test:8443"
+	rep, err := c.do(e.ctx, request{target: e.under("h"), host: host, header: map[string]string{"X-Forwarded-For": "203.0.113.7"}})
+	if err != nil {
+		return err
+	}
+	a := rep.Answer
+	want := testbackend.Answer{Host: host, XForwardedFor: "203.0.113.7, 127.0.0.1", XForwardedProto: proto, XForwardedHost: host}
+	if rep.Status != http.StatusOK || a.Host != want.Host || a.XForwardedFor != want.XForwardedFor || a.XForwardedProto != want.XForwardedProto || a.XForwardedHost != want.XForwardedHost {
+		return fmt.Errorf("node saw Host %q, X-Forwarded-For %q, -Proto %q, -Host %q; want %q, %q, %q, %q",
+			a.Host, a.XForwardedFor, a.XForwardedProto, a.XForwardedHost, want.Host, want.XForwardedFor, want.XForwardedProto, want.XForwardedHost)
+	}
+	return nil
+}

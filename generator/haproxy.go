@@ -176,12 +176,14 @@ func (hv *haproxyView) sticky() {
 	hv.CookieFetch = `req.cook(` + haproxyArg(c.Cookie) + `)`
 }
 
-// haproxyPathExpr is the request path as a node resolves it: percent-
-// decoded, slashes merged, "." segments dropped, and two levels of ".."
-// resolved (requests with deeper ones are refused). Percent-decoding
-// fails, leaving the variable unset, on a malformed escape.
-var haproxyPathExpr = `path,url_dec,regsub(` + haproxyArg(`/+`) + `,` + haproxyArg(`/`) + `,g),regsub(` + haproxyArg(`/\.(?=/|$)`) + `,,g)` +
-	strings.Repeat(`,regsub(`+haproxyArg(`/(?!\.\.(?:/|$))[^/]+/\.\.(?=/|$)`)+`,,g)`, 2) +
+// haproxyPathExpr is the request path as a node resolves it (path.Clean
+// after percent-decoding): slashes merged, "." segments dropped, each
+// "NAME/.." pair removed by one recursive pattern, leading ".." dropped.
+// A malformed escape fails the decoding and leaves the variable unset;
+// ".." nested deeper than the regex engine's limits is left in place.
+var haproxyPathExpr = `path,url_dec,regsub(` + haproxyArg(`/+`) + `,` + haproxyArg(`/`) + `,g)` +
+	`,regsub(` + haproxyArg(`/\.(?=/|$)`) + `,,g)` +
+	`,regsub(` + haproxyArg(`/(?!\.\.(?:/|$))[^/]+(?:(?R))*/\.\.(?=/|$)`) + `,,g)` +
 	`,regsub(` + haproxyArg(`^(?:/\.\.(?=/|$))+`) + `,)`
 
 // nodes names the server of every node that can take traffic. Node names

@@ -31,7 +31,7 @@ type haproxyView struct {
 	Fallback  string
 	Fallbacks []haproxyFallback
 	Frontends []haproxyFrontend
-	// KeyFile says how HAProxy finds tls.key (see haproxyKeyFile).
+	// KeyFile says how HAProxy finds tls.key.
 	KeyFile haproxyKey
 }
 
@@ -129,9 +129,12 @@ const haproxyMaxTimer = (1<<31 - 1) * time.Millisecond
 // L-haproxy-timeout reports them in validation.
 func (hv *haproxyView) timers() error {
 	t := hv.C.Timeouts
-	for _, d := range []model.Duration{t.Connect, t.Read, t.Tunnel, hv.C.Health.Interval} {
-		if d.D() > haproxyMaxTimer {
-			return fmt.Errorf("%s is longer than HAProxy's timers allow (about 24.8 days); see lbgen explain L-haproxy-timeout", d)
+	for _, f := range []struct {
+		name string
+		d    model.Duration
+	}{{"timeouts.connect", t.Connect}, {"timeouts.read", t.Read}, {"timeouts.tunnel", t.Tunnel}, {"health.interval", hv.C.Health.Interval}} {
+		if f.d.D() > haproxyMaxTimer {
+			return fmt.Errorf("%s %s is longer than HAProxy's timers allow (about 24.8 days); see lbgen explain L-haproxy-timeout", f.name, f.d)
 		}
 	}
 	return nil

@@ -66,13 +66,15 @@ func (d *decoder) parse(data []byte) *yaml.Node {
 			return nil
 		}
 		p := start
-		if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
 			p.Line, _ = strconv.Atoi(m[1])
 			if m[2] != "" {
 				p.Col, _ = strconv.Atoi(m[2])
 			}
+			msg = strings.TrimPrefix(strings.TrimPrefix(msg, m[0]), ": ")
 		}
-		d.report(p, "L-yaml", "", strings.TrimPrefix(err.Error(), "yaml: "), "fix the YAML syntax")
+		d.report(p, "L-yaml", "", msg, yamlHint(data, p.Line))
 		return nil
 	}
 	var extra yaml.Node
@@ -93,6 +95,18 @@ func (d *decoder) parse(data []byte) *yaml.Node {
 		return nil
 	}
 	return root
+}
+
+// yamlHint names the usual cause of a syntax error on a line.
+func yamlHint(data []byte, line int) string {
+	lines := strings.Split(string(data), "\n")
+	if line >= 1 && line <= len(lines) {
+		indent := lines[line-1][:len(lines[line-1])-len(strings.TrimLeft(lines[line-1], " \t"))]
+		if strings.Contains(indent, "\t") {
+			return "YAML does not allow tabs in indentation; indent with spaces"
+		}
+	}
+	return "fix the YAML syntax at that line (indentation, a missing \":\" or an unclosed quote or bracket)"
 }
 
 // checkVersion reads "version" before anything else, because the schema

@@ -14,13 +14,9 @@ import (
 const haproxyMaxTimer = (1<<31 - 1) * time.Millisecond
 
 // haproxyTarget reports what HAProxy 2.6 cannot load in a cluster that is
-// otherwise valid.
+// otherwise valid; c is normalised, as Target receives it.
 func haproxyTarget(c *model.Cluster) []Diagnostic {
-	ch := &checker{raw: c, c: c.Clone()}
-	if ch.c.Pos == nil {
-		ch.c.Pos = model.Positions{}
-	}
-	ch.c.Normalize()
+	ch := &checker{raw: c, c: c}
 	ch.haproxyTimers()
 	ch.haproxyKey()
 	return model.SortDiagnostics(ch.diags)

@@ -4,5 +4,5 @@ package parity
 // keyed "target/scenario", with the reason. Each one is also in the
 // README's "Target notes".
 var divergences = map[string]string{
-	"haproxy/max-body": "HAProxy 2.6 checks max_body on Content-Length only: it cannot count a chunked body it streams",
+	"haproxy/max-body": "HAProxy 2.6 cannot count a chunked body it streams; public listeners answer 411 to chunked bodies",
 }

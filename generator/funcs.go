@@ -48,6 +48,7 @@ var projectFuncs = template.FuncMap{
 	"hapsq":    haproxySingleQuote,
 	"happat":   haproxyPattern,
 	"hapdur":   haproxyDuration,
+	"hapcmt":   haproxyComment,
 }
 
 // checkInert refuses text that could end a quoted string or directive, or
@@ -127,6 +128,11 @@ func haproxyQuote(s string) (string, error) {
 		return "", err
 	}
 	return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"`, nil
+}
+
+// haproxyComment writes s inside a comment, which a newline would end.
+func haproxyComment(s string) (string, error) {
+	return s, checkInert(s, "")
 }
 
 // haproxyPattern writes an ACL pattern; "--" ends the flags first when the

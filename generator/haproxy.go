@@ -43,7 +43,9 @@ type haproxyNode struct {
 
 type haproxyFallback struct {
 	fallbackView
-	Addr string
+	// Server is the server name: the fallback name when HAProxy accepts it.
+	Server string
+	Addr   string
 	// SNI is the name sent in TLS to an https fallback; IP addresses are
 	// not sent (RFC 6066).
 	SNI string
@@ -109,7 +111,10 @@ func newHAProxyView(v *view) (*haproxyView, error) {
 		hv.Fallback = v.Prefix + "_fallback"
 	}
 	for _, f := range v.Fallbacks {
-		hf := haproxyFallback{fallbackView: f, Addr: model.HostPort(f.Host, f.Port)}
+		hf := haproxyFallback{fallbackView: f, Server: f.Name, Addr: model.HostPort(f.Host, f.Port)}
+		if !haproxyServerName.MatchString(f.Name) {
+			hf.Server = f.Ident
+		}
 		if _, err := netip.ParseAddr(f.Host); f.Scheme == "https" && err != nil {
 			hf.SNI = f.Host
 		}

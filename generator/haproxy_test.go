@@ -31,6 +31,8 @@ func TestHAProxyQuoting(t *testing.T) {
 		{fn: haproxyPattern, in: "~tilde", out: "~tilde"},
 		{fn: haproxySingleQuote, in: `x,regsub("^a\\.$",)`, out: `'x,regsub("^a\\.$",)'`},
 		{fn: haproxySingleQuote, in: "it's", bad: true},
+		{fn: haproxyComment, in: "/cobrowse/health", out: "/cobrowse/health"},
+		{fn: haproxyComment, in: "x\nserver evil 10.0.0.9:80", bad: true},
 	} {
 		got, err := tc.fn(tc.in)
 		if tc.bad {

@@ -118,3 +118,22 @@ func TestHAProxyKeyFile(t *testing.T) {
 		}
 	}
 }
+
+// TestHAProxyRefusesUnsafe renders clusters validation would refuse: the
+// generator must not write a string that ends a line or a quoted word.
+func TestHAProxyRefusesUnsafe(t *testing.T) {
+	for _, mutate := range []func(c *model.Cluster){
+		func(c *model.Cluster) { c.Nodes[0].Name = "n\nserver evil 10.0.0.9:80" },
+		func(c *model.Cluster) { c.Sticky.Cookie = "a'b" },
+		func(c *model.Cluster) { c.Health.Path = "/h\"x" },
+		func(c *model.Cluster) { c.InternalPaths = []string{"/a\n"} },
+	} {
+		c := &model.Cluster{Name: "c", Path: "/app", Sticky: model.Sticky{Cookie: "ROUTEID"}, Health: model.Health{Path: "/app/health"},
+			Listen: []model.Listener{{Addr: "80"}},
+			Nodes:  []model.Node{{Name: "n", Host: "10.0.0.1", Port: 80, Weight: 1, State: model.StateActive}}}
+		mutate(c)
+		if out, err := Render(c, HAProxy, Options{}); err == nil {
+			t.Errorf("rendered an unsafe string:\n%s", out.Files[0].Data)
+		}
+	}
+}

@@ -33,8 +33,8 @@ import (
 type Config struct {
 	// Lbgen is the lbgen binary, run as `lbgen proxy`.
 	Lbgen string
-	// Dir receives every load balancer's files; it is removed afterwards
-	// unless Keep is set.
+	// Dir receives every load balancer's files: a new temporary directory
+	// when empty. It is removed afterwards unless Keep is set.
 	Dir  string
 	Keep bool
 	// Nodes is the cluster size.
@@ -69,16 +69,22 @@ type harness struct {
 
 // Run measures, prints the report to cfg.Out and stops everything it
 // started before returning.
-func Run(ctx context.Context, cfg Config) error {
+func Run(ctx context.Context, cfg Config) (err error) {
+	if cfg.Dir == "" {
+		if cfg.Dir, err = os.MkdirTemp("", "lbgen-bench-"); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return err
+	}
+	if cfg.Keep {
+		fmt.Fprintf(cfg.Log, "configs and logs are kept in %s\n", cfg.Dir)
+	} else {
+		defer os.RemoveAll(cfg.Dir)
+	}
 	h, err := newHarness(cfg)
 	if err != nil {
 		return err
-	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return err
-	}
-	if !cfg.Keep {
-		defer os.RemoveAll(cfg.Dir)
 	}
 	fmt.Fprint(cfg.Out, machineReport(h))
 	if cfg.Throughput {
@@ -213,8 +219,8 @@ func machineReport(h *harness) string {
 	for _, t := range []generator.Target{generator.Nginx, generator.Apache, generator.HAProxy} {
 		fmt.Fprintf(&b, "- %s\n", version(t))
 	}
-	if load := firstLine(readFile("/proc/loadavg")); load != "" {
-		fmt.Fprintf(&b, "- load average at start: %s\n", strings.Join(strings.Fields(load)[:3], " "))
+	if load := strings.Fields(readFile("/proc/loadavg")); len(load) >= 3 {
+		fmt.Fprintf(&b, "- load average at start: %s\n", strings.Join(load[:3], " "))
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -214,9 +214,9 @@ type answer struct {
 	close  bool   // the server closes the connection after it
 }
 
-// readAnswer reads one HTTP/1.1 response and discards its body. It
-// allocates only for X-Node, so the generator costs little next to the
-// load balancer it measures.
+// readAnswer reads one HTTP/1.1 response and discards its body. It looks
+// at nothing but what the generator needs and allocates next to nothing,
+// so the generator costs little next to the load balancer it measures.
 func readAnswer(br *bufio.Reader) (answer, error) {
 	line, err := br.ReadSlice('\n')
 	if err != nil {

@@ -102,6 +102,9 @@ func (h *harness) throughput(ctx context.Context) (*throughputReport, error) {
 		}
 		lives = append(lives, live{row, p, st.listen})
 	}
+	for _, n := range nodes {
+		traffic.Nodes = append(traffic.Nodes, n.Name)
+	}
 	for round := range h.cfg.Rounds {
 		for _, l := range lives {
 			h.logf("throughput: round %d/%d: %s", round+1, h.cfg.Rounds, l.row.name)
@@ -111,9 +114,6 @@ func (h *harness) throughput(ctx context.Context) (*throughputReport, error) {
 			}
 			run := traffic
 			run.Addr = l.addr
-			for _, n := range nodes {
-				run.Nodes = append(run.Nodes, n.Name)
-			}
 			res, err := h.load(ctx, run)
 			if err != nil {
 				return nil, err
@@ -167,6 +167,7 @@ type summary struct {
 	cpuPerRequest time.Duration
 	peakRSS       int64
 	failed        int64
+	misrouted     int64
 	firstError    string
 }
 
@@ -178,6 +179,7 @@ func (r *throughputRow) summary() summary {
 		rps = append(rps, x.RPS())
 		p50, p90, p99 = append(p50, x.P50), append(p90, x.P90), append(p99, x.P99)
 		s.failed += x.Failed
+		s.misrouted += x.Misrouted
 		if s.firstError == "" {
 			s.firstError = x.FirstError
 		}
@@ -246,7 +248,7 @@ func (r *throughputReport) markdown() string {
 			us(s.cpuPerRequest), ratio(float64(s.cpuPerRequest), float64(base.cpuPerRequest)),
 			s.failed)
 		if s.failed > 0 {
-			notes = append(notes, fmt.Sprintf("%s: %d failed requests, first: %s", row.name, s.failed, s.firstError))
+			notes = append(notes, fmt.Sprintf("%s: %d failed requests (%d answered by another node than the session's), first: %s", row.name, s.failed, s.misrouted, s.firstError))
 		}
 	}
 	b.WriteString("\n")

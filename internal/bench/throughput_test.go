@@ -29,11 +29,11 @@ func TestSummary(t *testing.T) {
 		rounds: []LoadResult{
 			{Requests: 1000, Elapsed: time.Second, P50: 3, P90: 30, P99: 300, Failed: 1, FirstError: "first"},
 			{Requests: 3000, Elapsed: time.Second, P50: 1, P90: 10, P99: 100},
-			{Requests: 2000, Elapsed: time.Second, P50: 2, P90: 20, P99: 200, Failed: 2, FirstError: "later"},
+			{Requests: 2000, Elapsed: time.Second, P50: 2, P90: 20, P99: 200, Failed: 2, Misrouted: 1, FirstError: "later"},
 		},
 		cpu: 600 * time.Millisecond, sent: 6000, peakRSS: 42,
 	}
-	want := summary{rps: 2000, p50: 2, p90: 20, p99: 200, cpuPerRequest: 100 * time.Microsecond, peakRSS: 42, failed: 3, firstError: "first"}
+	want := summary{rps: 2000, p50: 2, p90: 20, p99: 200, cpuPerRequest: 100 * time.Microsecond, peakRSS: 42, failed: 3, misrouted: 1, firstError: "first"}
 	if got := row.summary(); got != want {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}

@@ -30,7 +30,7 @@ func main() {
 	}
 	cfg := bench.Config{Out: os.Stdout, Log: os.Stderr}
 	flag.StringVar(&cfg.Lbgen, "lbgen", "./lbgen", "lbgen binary, run as `lbgen proxy`")
-	flag.StringVar(&cfg.Dir, "dir", filepath.Join(os.TempDir(), "lbgen-bench"), "working directory (removed afterwards unless -keep)")
+	flag.StringVar(&cfg.Dir, "dir", "", "working directory (default: a new temporary one; removed afterwards unless -keep)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the working directory: configs, logs")
 	flag.IntVar(&cfg.Nodes, "nodes", 3, "cluster nodes")
 	flag.DurationVar(&cfg.Connect, "connect", bench.SeedConnectTimeout, "the cluster's connect timeout (the baseline keeps the seed's 5s)")
@@ -51,7 +51,11 @@ func main() {
 			}
 		}
 	}
-	if _, err := exec.LookPath(cfg.Lbgen); err != nil {
+	lbgen, err := exec.LookPath(cfg.Lbgen)
+	if err == nil {
+		cfg.Lbgen, err = filepath.Abs(lbgen)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "lbbench: %v (build it with `make build`)\n", err)
 		os.Exit(2)
 	}

@@ -6,7 +6,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 DEMO    ?= testdata/clusters/cobrowse.yaml
 
-.PHONY: build test update check-golden demo lint bench clean
+.PHONY: build test update check-golden demo backends lint bench clean
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o lbgen ./cmd/lbgen
@@ -28,6 +28,12 @@ demo: build
 bench: build
 	$(GO) test -run '^$$' -bench Render -benchmem ./generator
 	$(GO) run ./internal/bench/cmd/lbbench -lbgen ./lbgen $(BENCHFLAGS)
+
+# Local nodes for testdata/clusters/local.yaml: try `./lbgen proxy -c
+# testdata/clusters/local.yaml` or a rendered config against them.
+backends:
+	$(GO) run ./internal/cmd/testbackends -cookie gcbSessionServer \
+		CB_Server_1=127.0.0.1:18701 CB_Server_2=127.0.0.1:18702 CB_Server_3=127.0.0.1:18703
 
 lint:
 	$(GO) vet ./...

@@ -219,11 +219,18 @@ func machineReport(h *harness) string {
 	for _, t := range []generator.Target{generator.Nginx, generator.Apache, generator.HAProxy} {
 		fmt.Fprintf(&b, "- %s\n", version(t))
 	}
-	if load := strings.Fields(readFile("/proc/loadavg")); len(load) >= 3 {
-		fmt.Fprintf(&b, "- load average at start: %s\n", strings.Join(load[:3], " "))
-	}
+	fmt.Fprintf(&b, "- load average at start: %s\n", loadAverage())
 	b.WriteString("\n")
 	return b.String()
+}
+
+// loadAverage is the 1, 5 and 15 minute load average: on a shared
+// machine it says how much else competed for the CPUs.
+func loadAverage() string {
+	if load := strings.Fields(readFile("/proc/loadavg")); len(load) >= 3 {
+		return strings.Join(load[:3], " ")
+	}
+	return "unknown"
 }
 
 func cpuModel() string {

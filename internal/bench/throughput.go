@@ -37,6 +37,8 @@ type throughputReport struct {
 	// round: the most the client and node side can deliver.
 	direct, directClose []LoadResult
 	rows                []*throughputRow
+	// loadAfter is the machine's load average when the part ended.
+	loadAfter string
 }
 
 // throughput measures every contender with the same sticky traffic, on
@@ -139,6 +141,7 @@ func (h *harness) throughput(ctx context.Context) (*throughputReport, error) {
 		}
 		l.row.peakRSS = u.PeakRSS
 	}
+	rep.loadAfter = loadAverage()
 	return rep, nil
 }
 
@@ -235,8 +238,9 @@ func (r *throughputReport) markdown() string {
 		"In brackets: the figure ÷ the baseline's (req/s: higher is better; the rest: lower is better). "+
 		"CPU/request is the load balancer's whole process tree (user + system), peak RSS the sum of its processes' VmHWM.\n\n",
 		r.cfg.Sessions, r.nodes, r.cfg.Rounds, r.cfg.Warmup, r.cfg.Duration)
-	fmt.Fprintf(&b, "Client and nodes without a load balancer (median of the rounds): %s req/s keep-alive, %s req/s with a new connection per request.\n\n",
-		thousands(medianRPS(r.direct)), thousands(medianRPS(r.directClose)))
+	fmt.Fprintf(&b, "Client and nodes without a load balancer (median of the rounds): %s req/s keep-alive, %s req/s with a new connection per request. "+
+		"Load average when the part ended: %s.\n\n",
+		thousands(medianRPS(r.direct)), thousands(medianRPS(r.directClose)), r.loadAfter)
 	b.WriteString("| load balancer | req/s | p50 | p90 | p99 | peak RSS | CPU/request | failed |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	var base summary

@@ -15,7 +15,6 @@ import (
 
 // Process is a server running in the foreground on a rendered config.
 type Process struct {
-	Name string
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	done chan struct{}
@@ -53,7 +52,7 @@ func Command(t generator.Target, dir string) (*exec.Cmd, error) {
 // worker, and returns once every address in waitFor accepts connections.
 // Unless cmd has its own, the process's output is kept for Output.
 func Run(ctx context.Context, name string, cmd *exec.Cmd, waitFor []string) (*Process, error) {
-	p := &Process{Name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &Process{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	if cmd.Stdout == nil && cmd.Stderr == nil {
 		cmd.Stdout, cmd.Stderr = p.out, p.out
 	}

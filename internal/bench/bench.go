@@ -95,11 +95,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		fmt.Fprint(cfg.Out, r.markdown())
 	}
 	if cfg.Failover {
-		r, err := h.failover(ctx)
-		if err != nil {
-			return fmt.Errorf("failover: %w", err)
-		}
-		fmt.Fprint(cfg.Out, r.markdown())
+		fmt.Fprint(cfg.Out, h.failover(ctx).markdown())
 	}
 	return nil
 }

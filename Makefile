@@ -1,5 +1,7 @@
 # lbgen: `make demo` renders and checks the sample cluster; `make test` runs
-# every test, including the real nginx, Apache and HAProxy.
+# every test, including the real nginx, Apache and HAProxy. `make bench`
+# measures rendering, then every load balancer against the seed guide's
+# nginx sample (a few minutes; see BENCHMARKS.md). It is not part of test.
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 DEMO    ?= testdata/clusters/cobrowse.yaml
@@ -22,6 +24,10 @@ demo: build
 	./lbgen validate -c $(DEMO)
 	./lbgen render -c $(DEMO) -t all -o out/demo
 	./lbgen check -c $(DEMO) -t all
+
+bench: build
+	$(GO) test -run '^$$' -bench Render -benchmem ./generator
+	$(GO) run ./internal/bench/cmd/lbbench -lbgen ./lbgen $(BENCHFLAGS)
 
 # Local nodes for testdata/clusters/local.yaml: try `./lbgen proxy -c
 # testdata/clusters/local.yaml` or a rendered config against them.

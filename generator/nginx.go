@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lbgen/lbgen/model"
 )
@@ -14,7 +15,13 @@ import (
 type nginxView struct {
 	*view
 	// Var starts every generated variable name, e.g. $lbgen_cobrowse.
-	Var         string
+	Var string
+	// FailTimeout is how long a node that failed stays out. It outlasts
+	// one attempt at the node (connect and read timeouts), or every new
+	// request would find an unreachable or hung node eligible again and
+	// pay the timeout again; and it is at least what an active check
+	// would need to bring the node back.
+	FailTimeout time.Duration
 	CookieRegex string
 	ParamRegex  string
 	// Candidates map a route, case-insensitively, to "Name Target" so
@@ -90,9 +97,11 @@ const (
 )
 
 func newNginxView(v *view) (*nginxView, error) {
+	t, h := v.C.Timeouts, v.C.Health
 	nv := &nginxView{
 		view:        v,
 		Var:         "$" + v.Prefix,
+		FailTimeout: max(t.Connect.D()+t.Read.D(), h.Interval.D()*time.Duration(h.Passes)),
 		CookieRegex: `(?:^|;)[ \t]*` + regexp.QuoteMeta(v.C.Sticky.Cookie) + `=([^;]*?)[ \t]*(?:;|$)`,
 	}
 	if p := v.C.Sticky.Param; p != "" {
@@ -185,7 +194,8 @@ func (nv *nginxView) peer(n nodeView, scheme string, extra ...string) (nginxPeer
 	if n.Weight != 1 {
 		params = append(params, fmt.Sprintf("weight=%d", n.Weight))
 	}
-	params = append(params, "max_fails=1", "fail_timeout="+nginxDuration(nv.FailTimeout))
+	// fail_timeout takes whole seconds only.
+	params = append(params, "max_fails=1", fmt.Sprintf("fail_timeout=%ds", ceilSeconds(nv.FailTimeout)))
 	return nginxPeer{Addr: tok, Params: strings.Join(append(params, extra...), " ")}, nil
 }
 

@@ -301,7 +301,18 @@ var scenarios = []scenario{
 		if rep.Status != http.StatusGatewayTimeout || rep.Elapsed < sandboxRead*9/10 || rep.Elapsed > sandboxRead+2*time.Second {
 			return fmt.Errorf("request to hung %s: got %s after %s, want 504 after the %s read timeout", hung, rep, rep.Elapsed.Round(time.Millisecond), sandboxRead)
 		}
-		return nil
+		// Then the node is out: the session is served elsewhere without
+		// waiting for the read timeout again.
+		return e.eventually(3*sandboxRead, func() error {
+			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + hung)})
+			if err != nil {
+				return err
+			}
+			if rep.Status != http.StatusOK || rep.Node == hung || rep.Elapsed >= sandboxRead {
+				return fmt.Errorf("request to hung %s after its timeout: got %s after %s, want 200 from another node at once", hung, rep, rep.Elapsed.Round(time.Millisecond))
+			}
+			return nil
+		})
 	}},
 	{name: "node-recovers", rule: "7", fresh: true, needs: needActive(2), run: func(e *env) error {
 		n := e.active[0]

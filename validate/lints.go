@@ -128,8 +128,9 @@ var Lints = []Lint{
 		"`weight` is 1-100 (Apache's lbfactor limit; nginx and HAProxy accept the same range). Use\n" +
 			"`state: drain` or `state: down` instead of weight 0.\n\nFix: e.g. `weight: 2` for a node twice as large."},
 	{"L-yaml", model.SevError, "file is not a readable YAML document",
-		"The file must be a single YAML document, at most 64 MiB, whose aliases do not expand beyond a few\n" +
-			"million values.\n\nFix: correct the syntax at the reported line."},
+		"The file must be a single UTF-8 YAML document of at most 16 MiB, without control characters, whose\n" +
+			"aliases expand to at most 100,000 values. These bounds keep the time and memory lbgen needs small\n" +
+			"whatever the file holds. Reading stops after 1000 errors.\n\nFix: correct the syntax at the reported line."},
 }
 
 // Explain returns the documentation of a lint code.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,8 +26,9 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		UpdateScripts:       golden.Update(),
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exitcode": cmdExitcode,
-			"perm":     cmdPerm,
+			"exitcode":   cmdExitcode,
+			"perm":       cmdPerm,
+			"find-files": cmdFindFiles,
 		},
 	})
 }
@@ -65,4 +68,29 @@ func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
 	if got := fi.Mode().Perm(); got != os.FileMode(want) {
 		ts.Fatalf("%s has mode %#o, want %#o", args[1], got, want)
 	}
+}
+
+// cmdFindFiles prints every file, link and directory under DIR, relative
+// and with slashes, so scripts can show that nothing was left behind:
+// find-files out
+func cmdFindFiles(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: find-files DIR")
+	}
+	root := ts.MkAbs(args[0])
+	ts.Check(filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		switch {
+		case d.IsDir():
+			rel += "/"
+		case d.Type()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			rel += " -> " + filepath.ToSlash(target)
+		}
+		fmt.Fprintln(ts.Stdout(), filepath.ToSlash(rel))
+		return err
+	}))
 }

@@ -58,6 +58,7 @@ type listenerView struct {
 
 type fallbackView struct {
 	model.Fallback
+	// Ident is unique, case-insensitively, and uses [A-Za-z0-9_] only.
 	Ident  string
 	Scheme string
 	Host   string
@@ -97,11 +98,13 @@ func newView(c *model.Cluster, o Options) (*view, error) {
 			v.InternalOutside = append(v.InternalOutside, p)
 		}
 	}
+	used := map[string]bool{}
 	for _, f := range c.Fallback {
 		fv, err := newFallbackView(f)
 		if err != nil {
 			return nil, err
 		}
+		fv.Ident = uniqueIdent(fv.Ident, used)
 		v.Fallbacks = append(v.Fallbacks, fv)
 	}
 	if a := c.Admin; a != nil {

@@ -46,13 +46,14 @@ var projectFuncs = template.FuncMap{
 	"reEscape": regexp.QuoteMeta,
 }
 
-// checkInert refuses text that could end a quoted string or directive, or
-// expand a variable, in any target. Validation refuses these already; this
-// keeps the generator safe on its own. allowed lists exceptions.
+// checkInert refuses text that could end a quoted string, comment or
+// directive, or expand a variable or expression, in any target. Validation
+// refuses these already; this keeps the generator safe on its own.
+// allowed lists exceptions.
 func checkInert(s, allowed string) error {
 	for i := 0; i < len(s); i++ {
 		b := s[i]
-		if (b < 0x20 || b == 0x7f || strings.IndexByte("$\"'`", b) >= 0) && strings.IndexByte(allowed, b) < 0 {
+		if (b < 0x20 || b == 0x7f || strings.IndexByte("$%\"'`", b) >= 0) && strings.IndexByte(allowed, b) < 0 {
 			return fmt.Errorf("refusing to write %q: it contains %q", s, rune(b))
 		}
 	}

@@ -25,7 +25,7 @@ func TestRenderRefusesUnsafeStrings(t *testing.T) {
 		{"nodes[3].state", func(c *model.Cluster, s string) { c.Nodes[3].State = s }},
 		{"fallback[1].name", func(c *model.Cluster, s string) { c.Fallback[1].Name = s }},
 	} {
-		for _, bad := range []string{"x\nload_module /tmp/evil.so;", "x\r", "x\x00", `x"`, "x'", "x`", "x$host"} {
+		for _, bad := range []string{"x\nload_module /tmp/evil.so;", "x\r", "x\x00", `x"`, "x'", "x`", "x$host", "x%[src]"} {
 			for _, target := range generator.Targets {
 				c := valid.Clone()
 				tc.set(c, bad)

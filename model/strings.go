@@ -6,16 +6,16 @@ import (
 	"reflect"
 )
 
-// Strings yields every string value of the cluster with its field path
+// Strings yields every string field of the cluster with its path
 // ("nodes[1].name"), so checks that apply to all of them cannot miss a
 // field added later.
-func (c *Cluster) Strings() iter.Seq2[string, string] {
-	return func(yield func(string, string) bool) {
+func (c *Cluster) Strings() iter.Seq2[string, *string] {
+	return func(yield func(string, *string) bool) {
 		walkStrings(reflect.ValueOf(c).Elem(), "", yield)
 	}
 }
 
-func walkStrings(v reflect.Value, path string, yield func(string, string) bool) bool {
+func walkStrings(v reflect.Value, path string, yield func(string, *string) bool) bool {
 	switch v.Kind() {
 	case reflect.Pointer:
 		return v.IsNil() || walkStrings(v.Elem(), path, yield)
@@ -33,7 +33,7 @@ func walkStrings(v reflect.Value, path string, yield func(string, string) bool) 
 			}
 		}
 	case reflect.String:
-		return yield(path, v.String())
+		return yield(path, v.Addr().Interface().(*string))
 	}
 	return true
 }

@@ -1,7 +1,6 @@
 package model_test
 
 import (
-	"maps"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,7 +18,10 @@ func TestStrings(t *testing.T) {
 		Nodes:  []model.Node{{Name: "n", Host: "h", State: "drain"}},
 		Admin:  &model.Admin{Allow: []string{"127.0.0.1"}},
 	}
-	got := maps.Collect(c.Strings())
+	got := map[string]string{}
+	for path, p := range c.Strings() {
+		got[path] = *p
+	}
 	want := map[string]string{
 		"name": "c", "preset": "", "path": "", "sticky.cookie": "k", "sticky.param": "",
 		"listen[0].addr": "80", "listen[1].addr": "81", "listen[1].allow[0]": "10.0.0.0/8",
@@ -29,5 +31,17 @@ func TestStrings(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Strings() (-want +got):\n%s", diff)
+	}
+}
+
+func TestStringsSet(t *testing.T) {
+	c := &model.Cluster{Nodes: []model.Node{{Name: "a"}}}
+	for path, p := range c.Strings() {
+		if path == "nodes[0].name" {
+			*p = "b"
+		}
+	}
+	if c.Nodes[0].Name != "b" {
+		t.Errorf("setting through Strings left the name %q", c.Nodes[0].Name)
 	}
 }

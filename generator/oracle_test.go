@@ -11,13 +11,25 @@ import (
 	"github.com/lbgen/lbgen/model"
 )
 
-// plainWord reports whether s is made only of what a quoting function may
-// write bare in every target: the characters of numbers, addresses and
-// identifiers.
-func plainWord(s string) bool {
+// bareWords lists, per target, the characters its quoting function
+// writes without quotes (nginxToken, apacheToken, haproxyQuote): a value
+// made only of them may appear bare. A target not listed gets the
+// strictest set, nginx's.
+var bareWords = map[generator.Target]string{
+	generator.Nginx:   "._:/[]-",
+	generator.Apache:  "._:/[]=+@~%*!,-",
+	generator.HAProxy: "._:/@+=,~!*[]-",
+}
+
+// plainWord reports whether s may be written bare in target's syntax.
+func plainWord(target generator.Target, s string) bool {
+	extra, ok := bareWords[target]
+	if !ok {
+		extra = bareWords[generator.Nginx]
+	}
 	for i := 0; i < len(s); i++ {
 		b := s[i]
-		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || bytes.IndexByte([]byte("._:/[]-"), b) >= 0) {
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte(extra, b) >= 0) {
 			return false
 		}
 	}
@@ -106,7 +118,7 @@ func notInert(c *model.Cluster, out *generator.Output, opts generator.Options) [
 		class := classify(f.Data)
 		for path, p := range c.Strings() {
 			v := *p
-			if v == "" || plainWord(v) {
+			if v == "" || plainWord(out.Target, v) {
 				continue
 			}
 			at := bareAt(f.Data, class, v)
@@ -150,7 +162,7 @@ func TestClassify(t *testing.T) {
 	if want := []string{fmt.Sprint(strings.LastIndex(text, "a;b"))}; !slices.Equal(got, want) {
 		t.Errorf("bare occurrences at %v, want %v", got, want)
 	}
-	if !plainWord("[::1]:8080") || plainWord("a+b") {
+	if !plainWord(generator.Nginx, "[::1]:8080") || plainWord(generator.Nginx, "a+b") || !plainWord(generator.HAProxy, "a+b") {
 		t.Error("plainWord")
 	}
 }

@@ -75,7 +75,7 @@ func newView(c *model.Cluster, o Options) (*view, error) {
 	// Validation refuses these already; checking every string here keeps
 	// raw interpolations (comments) safe in every target on their own.
 	for path, s := range c.Strings() {
-		if err := checkInert(*s, ""); err != nil {
+		if err := checkUserString(*s); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}

@@ -35,7 +35,9 @@ const maxDecodeErrors = 1000
 
 // Decode reads a v1 cluster file strictly: unknown and duplicate keys, wrong
 // types and invalid scalars are all reported with their position. The
-// returned cluster is nil only when the file could not be read as a mapping.
+// returned cluster is nil when the file could not be read as a mapping or
+// reading stopped early (too many errors, aliases expanding too far), so
+// nothing is checked on a half-read cluster.
 func Decode(file string, data []byte) (*Cluster, []Diagnostic) {
 	d := &decoder{file: file, pos: Positions{}, aliasBudget: maxAliasValues}
 	root := d.parse(data)
@@ -47,6 +49,9 @@ func Decode(file string, data []byte) (*Cluster, []Diagnostic) {
 		return nil, d.diags
 	}
 	d.value(root, reflect.ValueOf(c).Elem(), "")
+	if d.stopped {
+		return nil, SortDiagnostics(d.diags)
+	}
 	return c, SortDiagnostics(d.diags)
 }
 

@@ -115,7 +115,10 @@ func blockNesting(depth int) string {
 
 // TestDecodeErrorCap shows the walk stops after maxDecodeErrors and says so.
 func TestDecodeErrorCap(t *testing.T) {
-	_, diags := model.Decode("c.yaml", []byte("version: 1\nnodes: ["+nodeList(5000, "0")+"]\n"))
+	c, diags := model.Decode("c.yaml", []byte("version: 1\nnodes: ["+nodeList(5000, "0")+"]\n"))
+	if c != nil {
+		t.Error("a half-read cluster was returned, to be checked further")
+	}
 	if len(diags) != 1001 {
 		t.Fatalf("%d findings, want 1000 and the stop notice", len(diags))
 	}

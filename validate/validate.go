@@ -28,14 +28,33 @@ func Load(file string, data []byte) (*model.Cluster, []Diagnostic) {
 	return c, diags
 }
 
-// withoutDecoded drops findings about values decoding already refused:
-// their zero value says nothing about what was written.
+// withoutDecoded drops findings about values decoding already refused, and
+// about anything inside them: their zero value says nothing about what was
+// written (a node that is a list is not also missing its name).
 func withoutDecoded(checks, decoded []Diagnostic) []Diagnostic {
 	bad := map[string]bool{}
 	for _, d := range decoded {
-		bad[d.Path] = true
+		if d.Path != "" {
+			bad[d.Path] = true
+		}
 	}
-	return slices.DeleteFunc(checks, func(d Diagnostic) bool { return d.Path != "" && bad[d.Path] })
+	return slices.DeleteFunc(checks, func(d Diagnostic) bool {
+		for p := d.Path; p != ""; p = parent(p) {
+			if bad[p] {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// parent strips the last key or index from a field path.
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
 }
 
 // Cluster checks a decoded cluster as written. It does not modify c.

@@ -23,6 +23,7 @@ fuzz:
 	$(FUZZ) -fuzz '^FuzzDecode$$' ./model
 	$(FUZZ) -fuzz '^FuzzLoad$$' ./validate
 	$(FUZZ) -fuzz '^FuzzRender$$' ./generator
+	$(FUZZ) -fuzz '^FuzzRenderField$$' ./generator
 
 update:
 	LBGEN_UPDATE=1 $(GO) test ./...

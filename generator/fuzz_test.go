@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"flag"
+	"strings"
 	"testing"
 
 	"github.com/lbgen/lbgen/generator"
@@ -56,4 +57,48 @@ func FuzzRender(f *testing.F) {
 func fuzzing() bool {
 	f := flag.Lookup("test.fuzz")
 	return f != nil && f.Value.String() != ""
+}
+
+// FuzzRenderField writes one value into one string field of a cluster
+// file that sets every field (the injection test's), appended to the
+// field's valid value or instead of it. Whatever validation accepts must
+// render for every target with the value inert, and, in a normal test
+// run, be accepted by the real server. Seeded with the injection corpus.
+func FuzzRenderField(f *testing.F) {
+	for _, p := range payloads {
+		for i := range injectFields {
+			f.Add(uint8(i), p.text, p.whole)
+		}
+	}
+	withServers := !fuzzing()
+	f.Fuzz(func(t *testing.T, field uint8, value string, whole bool) {
+		// Files are made only for the server check; otherwise the
+		// directory is just part of the certificate paths.
+		dir := "/nonexistent"
+		if withServers {
+			dir = t.TempDir()
+		}
+		i := int(field) % len(injectFields)
+		data, _ := injectFile(dir, i, value, whole)
+		c, _ := validate.Load("c.yaml", data)
+		if c == nil {
+			return
+		}
+		if withServers && strings.HasPrefix(injectFields[i].path, "tls.") {
+			linkCertificate(t, dir, c)
+		}
+		opts := generator.Options{Source: "c.yaml"}
+		for _, target := range generator.Targets {
+			out, err := generator.Render(c, target, opts)
+			if err != nil {
+				t.Fatalf("%s: a valid cluster does not render: %v", target, err)
+			}
+			for _, p := range notInert(c, out, opts) {
+				t.Errorf("%s: %s", target, p)
+			}
+			if withServers {
+				checkAccepted(t, c, target, opts)
+			}
+		}
+	})
 }

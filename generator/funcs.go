@@ -34,16 +34,20 @@ func funcMap() template.FuncMap {
 }
 
 var projectFuncs = template.FuncMap{
-	"ngxq":     nginxQuote,
-	"ngxtok":   nginxToken,
-	"ngxkey":   nginxMapKey,
-	"ciphers":  func() string { return TLSCiphers },
-	"ngxre":    nginxRegexQuote,
-	"ngxdur":   nginxDuration,
-	"seconds":  ceilSeconds,
-	"add1s":    func(d time.Duration) time.Duration { return d + time.Second },
-	"millis":   func(d time.Duration) int64 { return d.Milliseconds() },
-	"reEscape": regexp.QuoteMeta,
+	"ngxq":      nginxQuote,
+	"ngxtok":    nginxToken,
+	"ngxkey":    nginxMapKey,
+	"ciphers":   func() string { return TLSCiphers },
+	"ngxre":     nginxRegexQuote,
+	"ngxdur":    nginxDuration,
+	"seconds":   ceilSeconds,
+	"add1s":     func(d time.Duration) time.Duration { return d + time.Second },
+	"millis":    func(d time.Duration) int64 { return d.Milliseconds() },
+	"reEscape":  regexp.QuoteMeta,
+	"apq":       apacheQuote,
+	"aptok":     apacheToken,
+	"apre":      apacheRegexQuote,
+	"apcomment": apacheComment,
 }
 
 // checkInert refuses text that could end a quoted string, comment or
@@ -116,6 +120,52 @@ func nginxMapKey(s string) (string, error) {
 		return nginxQuote(`\` + s)
 	}
 	return nginxToken(s)
+}
+
+// apacheQuote writes s as one double-quoted Apache argument. Inside
+// quotes Apache reads a backslash before a quote as an escape and one at
+// the end of a line as a continuation, so backslashes are refused too.
+func apacheQuote(s string) (string, error) {
+	if err := checkInert(s, ""); err != nil {
+		return "", err
+	}
+	if strings.Contains(s, `\`) {
+		return "", fmt.Errorf("refusing to write %q: it contains a backslash", s)
+	}
+	return `"` + s + `"`, nil
+}
+
+// apacheComment writes s inside a comment line, which ends at a newline
+// and, with a trailing backslash, would continue onto the next line.
+func apacheComment(s string) (string, error) {
+	if err := checkInert(s, ""); err != nil {
+		return "", err
+	}
+	if strings.HasSuffix(s, `\`) {
+		return "", fmt.Errorf("refusing to write %q: it ends with a backslash", s)
+	}
+	return s, nil
+}
+
+// apacheToken writes s bare when it is a plain word and quoted otherwise.
+func apacheToken(s string) (string, error) {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/[]=+@~%*!,-") == "" {
+		return s, nil
+	}
+	return apacheQuote(s)
+}
+
+// apacheRegexQuote writes a regular expression as a quoted argument.
+// Patterns are built from escaped values, so backslashes and "$" (end
+// anchor) are allowed; "${" would expand a variable.
+func apacheRegexQuote(re string) (string, error) {
+	if err := checkInert(re, `\$`); err != nil {
+		return "", err
+	}
+	if strings.Contains(re, "${") || strings.HasSuffix(re, `\`) {
+		return "", fmt.Errorf("refusing to write %q as an Apache pattern", re)
+	}
+	return `"` + re + `"`, nil
 }
 
 // TLSCiphers is the TLS 1.2 cipher list of every target: forward-secret

@@ -17,7 +17,7 @@ func TestFuncMapHermetic(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"ngxq", "ngxre", "ngxtok", "ngxkey", "ngxdur", "default", "join"} {
+	for _, name := range []string{"ngxq", "ngxre", "ngxtok", "ngxkey", "ngxdur", "apq", "aptok", "apre", "apcomment", "default", "join"} {
 		if _, ok := fm[name]; !ok {
 			t.Errorf("template function %q is missing", name)
 		}
@@ -66,5 +66,41 @@ func TestNginxBucketSize(t *testing.T) {
 	}
 	if got := nginxDuration(1500 * time.Millisecond); got != "1500ms" {
 		t.Errorf("nginxDuration(1.5s) = %s", got)
+	}
+}
+
+func TestApacheQuoting(t *testing.T) {
+	for _, tc := range []struct {
+		fn      func(string) (string, error)
+		in, out string
+		bad     bool
+	}{
+		{fn: apacheToken, in: "route=n.1+a@b", out: "route=n.1+a@b"},
+		{fn: apacheToken, in: "[fd00::10]:8080", out: "[fd00::10]:8080"},
+		{fn: apacheToken, in: "stickysession=ID| ", out: `"stickysession=ID| "`},
+		{fn: apacheToken, in: "a#b", out: `"a#b"`},
+		{fn: apacheToken, in: "", out: `""`},
+		{fn: apacheQuote, in: "/etc/x y.crt", out: `"/etc/x y.crt"`},
+		{fn: apacheQuote, in: `a\b`, bad: true},
+		{fn: apacheQuote, in: `a"b`, bad: true},
+		{fn: apacheQuote, in: "a${X}", bad: true},
+		{fn: apacheQuote, in: "a\nb", bad: true},
+		{fn: apacheRegexQuote, in: `^/a\.b(?:/|$)`, out: `"^/a\.b(?:/|$)"`},
+		{fn: apacheRegexQuote, in: `^/a${X}`, bad: true},
+		{fn: apacheRegexQuote, in: `^/a\`, bad: true},
+		{fn: apacheComment, in: "CB_Server_1", out: "CB_Server_1"},
+		{fn: apacheComment, in: "x\nLoadModule y", bad: true},
+		{fn: apacheComment, in: `x\`, bad: true},
+	} {
+		got, err := tc.fn(tc.in)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("%q: accepted as %s, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.out {
+			t.Errorf("%q: got %s, %v; want %s", tc.in, got, err, tc.out)
+		}
 	}
 }

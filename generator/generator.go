@@ -26,7 +26,7 @@ const (
 )
 
 // Targets lists every target Render supports.
-var Targets = []Target{Nginx}
+var Targets = []Target{Nginx, Apache}
 
 // ParseTarget accepts a target name.
 func ParseTarget(s string) (Target, error) {
@@ -119,7 +119,15 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 	var dirs []string
 	switch t {
 	case Nginx:
-		data, dirs = newNginxView(v), nginxDirs(v)
+		if data, err = newNginxView(v); err != nil {
+			return nil, err
+		}
+		dirs = nginxDirs(v)
+	case Apache:
+		if data, err = newApacheView(v); err != nil {
+			return nil, err
+		}
+		dirs = apacheDirs(v)
 	default:
 		return nil, fmt.Errorf("target %s is not implemented yet", t)
 	}

@@ -42,24 +42,29 @@ func options(file string) generator.Options {
 	return generator.Options{Source: "testdata/clusters/" + filepath.Base(file)}
 }
 
-// TestGoldens renders every fixture for every target and compares the
-// whole file with testdata/golden/<cluster>/<file>.
-func TestGoldens(t *testing.T) {
+// eachFixture runs test as a subtest for every fixture and target.
+func eachFixture(t *testing.T, test func(t *testing.T, name, file string, c *model.Cluster, target generator.Target)) {
 	for _, file := range clusterFiles(t) {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		c, _ := load(t, file)
 		for _, target := range generator.Targets {
-			t.Run(name+"/"+string(target), func(t *testing.T) {
-				out, err := generator.Render(c, target, options(file))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range out.Files {
-					golden.Check(t, filepath.Join("..", "testdata", "golden", name, f.Name), f.Data)
-				}
-			})
+			t.Run(name+"/"+string(target), func(t *testing.T) { test(t, name, file, c, target) })
 		}
 	}
+}
+
+// TestGoldens renders every fixture for every target and compares the
+// whole file with testdata/golden/<cluster>/<file>.
+func TestGoldens(t *testing.T) {
+	eachFixture(t, func(t *testing.T, name, file string, c *model.Cluster, target generator.Target) {
+		out, err := generator.Render(c, target, options(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range out.Files {
+			golden.Check(t, filepath.Join("..", "testdata", "golden", name, f.Name), f.Data)
+		}
+	})
 }
 
 // TestDeterministic renders each fixture again with every order that does
@@ -100,15 +105,9 @@ func TestDeterministic(t *testing.T) {
 // TestServersAccept runs the real server's check on every fixture, with
 // listeners moved to free loopback ports and throwaway certificates.
 func TestServersAccept(t *testing.T) {
-	for _, file := range clusterFiles(t) {
-		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
-		c, _ := load(t, file)
-		for _, target := range generator.Targets {
-			t.Run(name+"/"+string(target), func(t *testing.T) {
-				checkAccepted(t, c, target, options(file))
-			})
-		}
-	}
+	eachFixture(t, func(t *testing.T, _, file string, c *model.Cluster, target generator.Target) {
+		checkAccepted(t, c, target, options(file))
+	})
 }
 
 // requireServer fails when the target's server is missing: the real

@@ -22,23 +22,30 @@ type nginxView struct {
 	Candidates []nginxCandidate
 	BucketSize int
 	MaxSize    int
-	ZoneSize   string
 	Upstreams  []nginxUpstream
 	Servers    []nginxServer
 }
 
+// nginxCandidate is a map line: the route as a key, and the node's exact
+// name with the group tried first and the one tried next. Both are quoted
+// here, once, because clusters can have thousands of nodes.
 type nginxCandidate struct {
-	Name   string
-	Target string
+	Key   string
+	Value string
 }
 
 type nginxUpstream struct {
-	Name      string
-	Comment   string
+	Name    string
+	Comment string
+	// Zone names the shared zone; the first group also sizes it.
+	Zone      string
 	Servers   []nginxPeer
 	Keepalive int
+	// Twin says the second server is the disabled twin of the first.
+	Twin bool
 }
 
+// nginxPeer is a server line; Addr is already an nginx token.
 type nginxPeer struct {
 	Addr   string
 	Params string
@@ -82,7 +89,7 @@ const (
 	nginxKeepaliveNode = 16
 )
 
-func newNginxView(v *view) *nginxView {
+func newNginxView(v *view) (*nginxView, error) {
 	nv := &nginxView{
 		view:        v,
 		Var:         "$" + v.Prefix,
@@ -93,11 +100,20 @@ func newNginxView(v *view) *nginxView {
 	}
 	longest := 0
 	for _, n := range v.Routed {
-		target := "node_" + n.Ident
-		if n.State == "standby" {
-			target = "standby_" + n.Ident
+		first, retry := "node_"+n.Ident, "rr"
+		if n.State == model.StateStandby {
+			// Active nodes first; the standby node only once they are all down.
+			first, retry = "active", "node_"+n.Ident
 		}
-		nv.Candidates = append(nv.Candidates, nginxCandidate{Name: n.Name, Target: target})
+		key, err := nginxMapKey(n.Name)
+		if err != nil {
+			return nil, err
+		}
+		value, err := nginxQuote(n.Name + " " + first + " " + retry)
+		if err != nil {
+			return nil, err
+		}
+		nv.Candidates = append(nv.Candidates, nginxCandidate{Key: key, Value: value})
 		longest = max(longest, len(n.Name))
 	}
 	nv.BucketSize = nginxBucketSize(longest)
@@ -106,25 +122,37 @@ func newNginxView(v *view) *nginxView {
 	}
 	peers := 0
 	for _, scheme := range v.UpstreamSchemes() {
-		ups := nv.upstreams(scheme)
+		ups, err := nv.upstreams(scheme)
+		if err != nil {
+			return nil, err
+		}
 		for _, u := range ups {
 			peers += len(u.Servers)
 		}
 		nv.Upstreams = append(nv.Upstreams, ups...)
 	}
 	for _, f := range v.Fallbacks {
+		addr, err := nginxToken(model.HostPort(f.Host, f.Port))
+		if err != nil {
+			return nil, err
+		}
 		nv.Upstreams = append(nv.Upstreams, nginxUpstream{
 			Name:      v.Prefix + "_fallback_" + f.Ident,
 			Comment:   fmt.Sprintf("Fallback data center %s, used when no local node is up.", f.Name),
-			Servers:   []nginxPeer{{Addr: model.HostPort(f.Host, f.Port)}},
+			Servers:   []nginxPeer{{Addr: addr}},
 			Keepalive: nginxKeepaliveNode,
 		})
 	}
-	nv.ZoneSize = nginxZoneSize(peers)
+	for i := range nv.Upstreams {
+		nv.Upstreams[i].Zone = v.Prefix
+	}
+	if len(nv.Upstreams) > 0 {
+		nv.Upstreams[0].Zone += " " + nginxZoneSize(peers)
+	}
 	for _, l := range v.Listeners {
 		nv.addListener(l)
 	}
-	return nv
+	return nv, nil
 }
 
 // nginxBucketSize returns map_hash_bucket_size for the longest map key, or
@@ -144,48 +172,58 @@ func nginxZoneSize(peers int) string {
 	return fmt.Sprintf("%dk", (kib+63)/64*64)
 }
 
-func (nv *nginxView) peer(n nodeView, scheme string, extra ...string) nginxPeer {
+func (nv *nginxView) peer(n nodeView, scheme string, extra ...string) (nginxPeer, error) {
 	addr := n.Addr
 	if scheme == "https" {
 		addr = n.TLSAddr
+	}
+	tok, err := nginxToken(addr)
+	if err != nil {
+		return nginxPeer{}, err
 	}
 	params := []string{}
 	if n.Weight != 1 {
 		params = append(params, fmt.Sprintf("weight=%d", n.Weight))
 	}
 	params = append(params, "max_fails=1", "fail_timeout="+nginxDuration(nv.FailTimeout))
-	return nginxPeer{Addr: addr, Params: strings.Join(append(params, extra...), " ")}
+	return nginxPeer{Addr: tok, Params: strings.Join(append(params, extra...), " ")}, nil
 }
 
-func (nv *nginxView) upstreams(scheme string) []nginxUpstream {
+func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 	prefix := nv.upstreamPrefix(scheme)
 	rr := nginxUpstream{Name: prefix + "rr", Keepalive: nginxKeepaliveRR,
 		Comment: "New sessions: weighted round robin over active nodes; standby nodes only when none is up."}
+	peers := map[string]nginxPeer{}
+	for _, n := range nv.Routed {
+		p, err := nv.peer(n, scheme)
+		if err != nil {
+			return nil, err
+		}
+		peers[n.Name] = p
+	}
 	for _, n := range nv.Active {
-		rr.Servers = append(rr.Servers, nv.peer(n, scheme))
+		rr.Servers = append(rr.Servers, peers[n.Name])
 	}
 	for _, n := range nv.Standby {
-		rr.Servers = append(rr.Servers, nv.peer(n, scheme, "backup"))
+		p := peers[n.Name]
+		p.Params += " backup"
+		rr.Servers = append(rr.Servers, p)
 	}
 	ups := []nginxUpstream{rr}
-	for _, n := range nv.Routed {
-		switch n.State {
-		case "standby":
-			u := nginxUpstream{Name: prefix + "standby_" + n.Ident, Keepalive: nginxKeepaliveNode,
-				Comment: fmt.Sprintf("Route %s: a standby node keeps its sessions only while no active node is up.", n.Name)}
-			for _, a := range nv.Active {
-				u.Servers = append(u.Servers, nv.peer(a, scheme))
-			}
-			u.Servers = append(u.Servers, nv.peer(n, scheme, "backup"))
-			ups = append(ups, u)
-		default:
-			p := nv.peer(n, scheme)
-			ups = append(ups, nginxUpstream{Name: prefix + "node_" + n.Ident, Keepalive: nginxKeepaliveNode,
-				Comment: fmt.Sprintf("Route %s (%s).", n.Name, n.State),
-				Servers: []nginxPeer{p, {Addr: p.Addr, Params: "down"}}})
-		}
+	if len(nv.Standby) > 0 {
+		ups = append(ups, nginxUpstream{Name: prefix + "active", Keepalive: nginxKeepaliveRR,
+			Comment: "Routes to standby nodes: active nodes while any is up.", Servers: rr.Servers[:len(nv.Active)]})
 	}
-	return ups
+	for _, n := range nv.Routed {
+		p := peers[n.Name]
+		comment := fmt.Sprintf("Route %s (%s).", n.Name, n.State)
+		if n.State == model.StateStandby {
+			comment = fmt.Sprintf("Route %s (standby), once no active node is up.", n.Name)
+		}
+		ups = append(ups, nginxUpstream{Name: prefix + "node_" + n.Ident, Keepalive: nginxKeepaliveNode,
+			Comment: comment, Servers: []nginxPeer{p, {Addr: p.Addr, Params: "down"}}, Twin: true})
+	}
+	return ups, nil
 }
 
 func (nv *nginxView) upstreamPrefix(scheme string) string {
@@ -263,6 +301,13 @@ func (nginxView) TempDirs() [][2]string {
 func (nv *nginxView) named(s nginxServer) []nginxNamed {
 	type tier struct{ suffix, pass, sslName string }
 	tiers := []tier{{suffix: "retry", pass: s.Scheme + "://" + s.UpstreamPrefix + "rr"}}
+	if len(nv.Standby) > 0 {
+		// A standby route retries its own node, then round robin.
+		tiers = []tier{
+			{suffix: "retry", pass: s.Scheme + "://" + s.UpstreamPrefix + nv.Var + "_retry"},
+			{suffix: "rr", pass: tiers[0].pass},
+		}
+	}
 	for _, f := range nv.Fallbacks {
 		t := tier{suffix: "fallback_" + f.Ident, pass: f.Scheme + "://" + nv.Prefix + "_fallback_" + f.Ident}
 		if f.Scheme == "https" {

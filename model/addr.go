@@ -31,8 +31,10 @@ func ParseListen(addr string) (host string, port int, err error) {
 	if host == "*" {
 		host = ""
 	}
-	port, err = parsePort(p)
-	return host, port, err
+	if port, err = parsePort(p); err != nil {
+		return "", 0, err
+	}
+	return host, port, nil
 }
 
 func parsePort(s string) (int, error) {

@@ -128,7 +128,7 @@ func (d *decoder) parse(data []byte) *yaml.Node {
 			d.report(bp, "L-yaml", "", "file contains "+what, "remove it; write special characters as escapes in double quotes, e.g. \"\\t\"")
 			return nil
 		}
-		d.report(p, "L-yaml", "", msg, "fix the YAML syntax")
+		d.report(p, "L-yaml", "", msg, yamlHint(data, p.Line))
 		return nil
 	}
 	var extra yaml.Node
@@ -149,6 +149,18 @@ func (d *decoder) parse(data []byte) *yaml.Node {
 		return nil
 	}
 	return root
+}
+
+// yamlHint names the usual cause of a syntax error on a line.
+func yamlHint(data []byte, line int) string {
+	lines := strings.Split(string(data), "\n")
+	if line >= 1 && line <= len(lines) {
+		indent := lines[line-1][:len(lines[line-1])-len(strings.TrimLeft(lines[line-1], " \t"))]
+		if strings.Contains(indent, "\t") {
+			return "YAML does not allow tabs in indentation; indent with spaces"
+		}
+	}
+	return "fix the YAML syntax at that line (indentation, a missing \":\" or an unclosed quote or bracket)"
 }
 
 // checkVersion reads "version" before anything else, because the schema

@@ -13,6 +13,7 @@ import (
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/proxy"
 )
 
 // Runner starts one load balancer on a sandboxed cluster.
@@ -46,6 +47,38 @@ func (r serverRunner) Start(ctx context.Context, s *Sandbox, dir string) (func()
 	return func() { p.Stop() }, nil
 }
 
+// proxyRunner runs the built-in reference proxy in this process.
+type proxyRunner struct{}
+
+// ProxyName is the runner name of the built-in reference proxy.
+const ProxyName = "proxy"
+
+func (proxyRunner) Name() string { return ProxyName }
+
+func (proxyRunner) Start(ctx context.Context, s *Sandbox, dir string) (func(), error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(dir, "proxy.log"))
+	if err != nil {
+		return nil, err
+	}
+	p, err := proxy.New(s.Cluster, proxy.Options{Log: log})
+	if err == nil {
+		err = p.Start(ctx)
+	}
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		p.Shutdown(ctx)
+		log.Close()
+	}, nil
+}
+
 // Runners lists what parity can run: every rendered target, then the
 // built-in proxy.
 func Runners() []Runner {
@@ -53,7 +86,7 @@ func Runners() []Runner {
 	for _, t := range generator.Targets {
 		rs = append(rs, serverRunner{t})
 	}
-	return rs
+	return append(rs, proxyRunner{})
 }
 
 // RunnerNames lists the names -t accepts.
@@ -294,4 +327,13 @@ func newEnv(ctx context.Context, s *Sandbox) *env {
 		e.public = e.internal
 	}
 	return e
+}
+
+// ScenarioNames lists the scenarios in the order they are reported.
+func ScenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, sc := range scenarios {
+		names[i] = sc.name
+	}
+	return names
 }

@@ -6,6 +6,7 @@ package parity
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ const (
 	sandboxConnect  = 500 * time.Millisecond
 	sandboxRead     = 2 * time.Second
 	sandboxTunnel   = 3 * time.Second
-	sandboxInterval = 300 * time.Millisecond
+	sandboxInterval = 500 * time.Millisecond
 	sandboxFails    = 2
 	sandboxPasses   = 2
 )
@@ -92,6 +93,10 @@ func NewSandbox(c *model.Cluster, dir string) (_ *Sandbox, err error) {
 	sc.Admin = nil
 	sc.Timeouts = model.Timeouts{Connect: model.Duration(sandboxConnect), Read: model.Duration(sandboxRead), Tunnel: model.Duration(sandboxTunnel)}
 	sc.Health.Interval, sc.Health.Fails, sc.Health.Passes = model.Duration(sandboxInterval), sandboxFails, sandboxPasses
+	if sc.Health.ExpectStatus != http.StatusOK {
+		s.Notes = append(s.Notes, fmt.Sprintf("health.expect_status %d replaced by 200: the test backends answer health checks with 200", sc.Health.ExpectStatus))
+		sc.Health.ExpectStatus = http.StatusOK
+	}
 	s.Notes = append(s.Notes, fmt.Sprintf("nodes and fallbacks are local test backends; timeouts connect %s, read %s, tunnel %s; health every %s, %d fails, %d passes",
 		sandboxConnect, sandboxRead, sandboxTunnel, sandboxInterval, sandboxFails, sandboxPasses))
 	return s, nil

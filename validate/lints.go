@@ -28,6 +28,31 @@ var Lints = []Lint{
 	{"L-allow-all", model.SevError, "allow list open to every address",
 		"An allow list containing 0.0.0.0/0 or ::/0 admits every client, which defeats the point of an\n" +
 			"internal listener or admin page.\n\nFix: list the networks that need access, e.g. `allow: [10.0.0.0/8]`."},
+	{"L-apache-health-path", model.SevError, "health path too long for Apache",
+		"Apache keeps mod_proxy_hcheck's hcuri in a 64-byte field and refuses a longer one\n" +
+			"(\"Health check uri length must be < 64 characters\"), so the configuration would not load.\n\n" +
+			"Fix: use a health path of at most 63 characters, e.g. `health.path: /cobrowse/health`."},
+	{"L-apache-param-route", model.SevWarning, "node name that Apache cannot take from a URL parameter",
+		"With `sticky.param`, Apache finds the route in the URL text as sent and does not decode it. Clients\n" +
+			"percent-encode most characters other than letters, digits and - _ . ! ~ * ( ) in parameter values\n" +
+			"(`n+1@x` is sent as `n%2B1%40x`), so a node whose name has such characters is never chosen by the\n" +
+			"URL parameter; the cookie still routes to it.\n\n" +
+			"Fix: rename the node to its application name without those characters, or rely on the cookie."},
+	{"L-apache-seconds", model.SevWarning, "timeout that Apache rounds to whole seconds",
+		"Apache's member `timeout=` (timeouts.read) and `Timeout` (timeouts.tunnel) take whole seconds,\n" +
+			"so lbgen rounds these up; the connect timeout and health interval keep milliseconds.\n\n" +
+			"Fix: write whole seconds, e.g. `read: 60s`."},
+	{"L-apache-sticky-length", model.SevError, "cookie and parameter names too long for Apache",
+		"Apache copies `stickysession=COOKIE|PARAM` whole into a 64-byte field before splitting it. A longer\n" +
+			"value is cut, and when the parameter half is cut away Apache takes the route from the value of\n" +
+			"any URL parameter. Without `sticky.param` lbgen writes a one-character parameter half, so the\n" +
+			"cookie name may have at most 61 characters; with it, both names together at most 62.\n\n" +
+			"Fix: use the application's cookie name and a shorter `sticky.param`, or drop `sticky.param`."},
+	{"L-apache-tunnel", model.SevWarning, "WebSocket idle timeout that Apache cannot apply",
+		"Apache closes an idle WebSocket after the longer of its `Timeout` (timeouts.tunnel) and the member\n" +
+			"`timeout=` (timeouts.read, which must cover long polls), so a tunnel timeout shorter than the\n" +
+			"read timeout is stretched to it.\n\n" +
+			"Fix: set timeouts.tunnel to at least timeouts.read, e.g. 1h."},
 	{"L-cidr", model.SevError, "allow entry is not an address or network",
 		"Entries of `allow` are IP addresses (10.1.2.3) or CIDR networks (10.0.0.0/8, fd00::/8).\n\n" +
 			"Fix: write the network in CIDR form; host names are not accepted."},

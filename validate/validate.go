@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -440,6 +441,17 @@ func validHost(h string) bool {
 	return numeric != nil
 }
 
+// hostHint suggests the split a user most likely meant.
+func hostHint(h string) string {
+	if u, err := url.Parse(h); err == nil && u.Scheme != "" && u.Host != "" {
+		h = u.Host
+	}
+	if host, port, err := net.SplitHostPort(h); err == nil && validHost(host) {
+		return fmt.Sprintf("write `host: %s` and `port: %s`", host, port)
+	}
+	return "write only the IP address or host name, without scheme, port or path"
+}
+
 // isCookieOctet is RFC 6265's cookie-octet.
 func isCookieOctet(b byte) bool {
 	return b == 0x21 || (b >= 0x23 && b <= 0x2b) || (b >= 0x2d && b <= 0x3a) || (b >= 0x3c && b <= 0x5b) || (b >= 0x5d && b <= 0x7e)
@@ -455,8 +467,7 @@ func (ch *checker) nodes() {
 		hostOK := false
 		if ch.required(path+".host", n.Host != "") && ch.safe(path+".host", n.Host) {
 			if hostOK = validHost(n.Host); !hostOK {
-				ch.errorf(path+".host", "L-host", "write only the IP address or host name; put the port in `port`",
-					"host %s is not an IP address or host name", model.Quote(n.Host))
+				ch.errorf(path+".host", "L-host", hostHint(n.Host), "host %s is not an IP address or host name", model.Quote(n.Host))
 			}
 		}
 		if ch.required(path+".port", ch.raw.Pos.Has(path+".port")) {

@@ -46,6 +46,9 @@ func runCheck(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkTargets(cmd, c, ts); err != nil {
+		return err
+	}
 	tmp, err := os.MkdirTemp("", "lbgen-check-")
 	if err != nil {
 		return withCode(exitFailure, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/model"
 	"github.com/lbgen/lbgen/validate"
 )
@@ -63,6 +64,21 @@ func loadCluster(cmd *cobra.Command) (*model.Cluster, string, error) {
 		return nil, "", quiet(exitInvalid, "%s is invalid", name)
 	}
 	return c, name, nil
+}
+
+// checkTargets reports what the rendered targets cannot do with c, like
+// other findings; an error there ends the command with exit code 3.
+func checkTargets(cmd *cobra.Command, c *model.Cluster, ts []generator.Target) error {
+	var diags []model.Diagnostic
+	for _, t := range ts {
+		diags = append(diags, validate.Target(c, string(t))...)
+	}
+	diags = model.SortDiagnostics(diags)
+	printDiagnostics(cmd.ErrOrStderr(), diags)
+	if model.HasErrors(diags) {
+		return quiet(exitInvalid, "%s cannot be rendered for every target", c.File)
+	}
+	return nil
 }
 
 // printDiagnostics writes findings as "file:line:col: severity code:

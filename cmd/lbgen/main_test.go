@@ -3,16 +3,21 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/lbgen/lbgen/internal/golden"
+	"github.com/lbgen/lbgen/internal/testbackend"
 )
 
 func TestMain(m *testing.M) {
@@ -29,6 +34,10 @@ func TestScripts(t *testing.T) {
 			"exitcode":   cmdExitcode,
 			"perm":       cmdPerm,
 			"find-files": cmdFindFiles,
+			"backend":    cmdBackend,
+			"envsubst":   cmdEnvsubst,
+			"waitfile":   cmdWaitfile,
+			"get":        cmdGet,
 		},
 	})
 }
@@ -68,6 +77,70 @@ func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
 	if got := fi.Mode().Perm(); got != os.FileMode(want) {
 		ts.Fatalf("%s has mode %#o, want %#o", args[1], got, want)
 	}
+}
+
+// cmdBackend starts local test backends for the rest of the script and
+// sets NAME_PORT for each: backend CB_Server_1 CB_Server_2
+func cmdBackend(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: backend NAME...")
+	}
+	for _, name := range args {
+		b, err := testbackend.Start(testbackend.Options{Name: name})
+		ts.Check(err)
+		ts.Defer(func() { b.Close() })
+		ts.Setenv(name+"_PORT", strconv.Itoa(b.Port()))
+	}
+}
+
+// cmdEnvsubst expands $VARS in a file in place: envsubst cluster.yaml
+func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: envsubst FILE")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, []byte(os.Expand(string(data), ts.Getenv)), 0o644))
+}
+
+// cmdWaitfile waits up to 10 s for a file to exist and be non-empty.
+func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(ts.MkAbs(args[0])); err == nil && fi.Size() > 0 {
+			return
+		}
+	}
+	ts.Fatalf("%s did not appear", args[0])
+}
+
+// cmdGet sends a GET to the first address in ADDRFILE and prints the
+// status and the node that answered: get addr /cobrowse/x [COOKIE]
+func cmdGet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: get ADDRFILE PATH [COOKIE]")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	addr, _, _ := strings.Cut(string(data), "\n")
+	req, err := http.NewRequest("GET", "http://"+addr+args[1], nil)
+	ts.Check(err)
+	if len(args) == 3 {
+		req.Header.Set("Cookie", args[2])
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	node := "-"
+	if a, err := testbackend.ParseAnswer(body); err == nil {
+		node = a.Node
+	}
+	fmt.Fprintf(ts.Stdout(), "%d %s\n", resp.StatusCode, node)
 }
 
 // cmdFindFiles prints every file, link and directory under DIR, relative

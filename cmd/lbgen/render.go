@@ -53,6 +53,9 @@ func runRender(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkTargets(cmd, c, ts); err != nil {
+		return err
+	}
 	opts := platformOptions(cmd, source)
 	opts.Snippet = flagSnippet.Bool(cmd)
 	outs, err := renderTargets(c, ts, opts)

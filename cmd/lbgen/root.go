@@ -45,7 +45,7 @@ servers, and runs a built-in reference proxy that implements the same routing.`,
 	root.PersistentFlags().String(flagSettings, "", "settings file (YAML) with default flag values")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newInitCmd(), newValidateCmd(), newRenderCmd(), newCheckCmd(),
-		newExplainCmd(), newVersionCmd(), newCompletionCmd())
+		newProxyCmd(), newParityCmd(), newExplainCmd(), newVersionCmd(), newCompletionCmd())
 	return root
 }
 

@@ -1,0 +1,356 @@
+package generator
+
+import (
+	"cmp"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/lbgen/lbgen/model"
+)
+
+// apacheView is what httpd.conf.tmpl reads. See the template for why the
+// configuration has the shape it has.
+type apacheView struct {
+	*view
+	Modules []apacheModule
+	// Sticky is the stickysession value, "COOKIE|PARAM".
+	Sticky     string
+	HCExpr     string
+	HCTemplate string
+	HCParams   []string
+	Balancers  []apacheBalancer
+	VHosts     []apacheVHost
+	// Timeout is the client-side Timeout of proxying virtual hosts: the
+	// WebSocket idle limit, since Apache keeps a tunnel open for the larger
+	// of it and the member timeout.
+	Timeout int64
+	// Denied lists internal paths as LocationMatch patterns.
+	Denied []string
+	// Down names the nodes in state down, which are left out.
+	Down []string
+	// PathsRegex matches path and the internal paths outside it: anything
+	// else is 404 (internal paths answer 403 on public listeners).
+	PathsRegex string
+}
+
+type apacheModule struct {
+	Name string
+	File string
+	// Builtin modules are compiled into some builds (Debian: watchdog,
+	// log_config, unixd), where LoadModule is an error.
+	Builtin bool
+}
+
+type apacheBalancer struct {
+	Name    string
+	Comment string
+	Members []apacheMember
+	Set     []string
+}
+
+type apacheMember struct {
+	// Comment names a member that has no route.
+	Comment string
+	URL     string
+	Params  []string
+}
+
+// apacheVHost serves every listener with the same access rules and the
+// same scheme toward the nodes. TLS and plain listeners never share one:
+// SSLEngine and X-Forwarded-Proto are per virtual host.
+type apacheVHost struct {
+	Addrs    []apacheListen
+	TLS      bool
+	Internal bool
+	Allow    []string
+	Balancer string
+	// WSBalancer is the ws:// balancer of the mod_proxy_wstunnel form.
+	WSBalancer string
+	Proxied    []string
+}
+
+type apacheListen struct {
+	Listen string // argument of Listen
+	VHost  string // address of <VirtualHost>
+	TLS    bool
+}
+
+// apacheNoParam is the URL half of stickysession when the cluster has no
+// sticky.param. Apache looks for "NAME=" anywhere in the URL, so the
+// cookie name alone would also route by a query parameter of that name;
+// a space cannot occur in a request-target, so this never matches.
+const apacheNoParam = " "
+
+// apacheMaxSticky is the longest stickysession value Apache keeps whole:
+// it copies "COOKIE|PARAM" into a 64-byte field before splitting it.
+const apacheMaxSticky = 63
+
+func newApacheView(v *view) (*apacheView, error) {
+	for _, d := range []string{v.Opts.LogDir, v.Opts.RunDir} {
+		if strings.HasPrefix(d, "|") {
+			return nil, fmt.Errorf("apache: log or run directory %q would be a piped command", d)
+		}
+	}
+	av := &apacheView{
+		view:   v,
+		Sticky: v.C.Sticky.Cookie + "|" + cmp.Or(v.C.Sticky.Param, apacheNoParam),
+		// Apache limits expression names to 15 characters; equal names in
+		// two included clusters mean equal expressions.
+		HCExpr:     fmt.Sprintf("lbgen_%d", v.C.Health.ExpectStatus),
+		HCTemplate: v.Prefix,
+		Timeout:    ceilSeconds(v.C.Timeouts.Tunnel.D()),
+	}
+	if len(av.Sticky) > apacheMaxSticky {
+		return nil, fmt.Errorf("apache: stickysession %q is longer than %d characters", av.Sticky, apacheMaxSticky)
+	}
+	h := v.C.Health
+	av.HCParams = []string{"hcmethod=GET", "hcuri=" + h.Path, "hcinterval=" + nginxDuration(h.Interval.D()),
+		fmt.Sprintf("hcfails=%d", h.Fails), fmt.Sprintf("hcpasses=%d", h.Passes), "hcexpr=" + av.HCExpr}
+	for _, p := range v.InternalPaths {
+		av.Denied = append(av.Denied, "^"+regexp.QuoteMeta(p)+"(?:/|%2[Ff]|$)")
+	}
+	av.PathsRegex = apachePathsRegex(append([]string{v.C.Path}, v.InternalOutside...))
+	for _, tls := range []bool{false, true} {
+		if slices.Contains(v.UpstreamSchemes(), map[bool]string{false: "http", true: "https"}[tls]) {
+			av.Balancers = append(av.Balancers, av.balancer(tls, false))
+			if v.C.WebSocketEnabled() && v.Opts.ApacheWSTunnel {
+				av.Balancers = append(av.Balancers, av.balancer(tls, true))
+			}
+		}
+	}
+	for _, n := range v.Nodes {
+		if n.State == model.StateDown {
+			av.Down = append(av.Down, n.Name)
+		}
+	}
+	for _, l := range v.Listeners {
+		av.addListener(l)
+	}
+	av.Modules = av.modules()
+	return av, nil
+}
+
+// apachePathsRegex matches the given paths and everything below them,
+// segment-wise; "" when "/" is among them.
+func apachePathsRegex(paths []string) string {
+	var alts []string
+	for _, p := range paths {
+		if p == "/" {
+			return ""
+		}
+		alts = append(alts, regexp.QuoteMeta(p))
+	}
+	if len(alts) == 1 {
+		return "^" + alts[0] + "(?:/|$)"
+	}
+	return "^(?:" + strings.Join(alts, "|") + ")(?:/|$)"
+}
+
+func (av *apacheView) balancerName(tls, ws bool) string {
+	name := av.Prefix
+	if tls {
+		name += "_tls"
+	}
+	if ws {
+		name += "_ws"
+	}
+	return name
+}
+
+// apacheRetry is how long, in seconds, a member that failed a request
+// stays out before a request may try it again. mod_proxy_hcheck puts a
+// member back as soon as it passes its checks, so this does not delay
+// recovery; but it ignores failed checks while the member is in this error
+// state, so every retry a request pays the connect timeout again to learn
+// that a black-holed node is still down. Long is cheap.
+const apacheRetry = 60
+
+func (av *apacheView) balancer(tls, ws bool) apacheBalancer {
+	scheme := "http"
+	switch {
+	case ws && tls:
+		scheme = "wss"
+	case ws:
+		scheme = "ws"
+	case tls:
+		scheme = "https"
+	}
+	b := apacheBalancer{Name: av.balancerName(tls, ws)}
+	b.Comment = "Nodes over " + strings.ToUpper(scheme)
+	if ws {
+		b.Comment = "WebSocket upgrades through mod_proxy_wstunnel, nodes over " + scheme + "://"
+	}
+	t := av.C.Timeouts
+	common := []string{"connectiontimeout=" + nginxDuration(t.Connect.D()),
+		fmt.Sprintf("timeout=%d", ceilSeconds(t.Read.D())), fmt.Sprintf("retry=%d", apacheRetry)}
+	if av.C.WebSocketEnabled() && !av.Opts.ApacheWSTunnel {
+		common = append(common, "upgrade=websocket")
+	}
+	for _, n := range slices.Concat(av.Active, av.Drain, av.Standby) {
+		addr := n.Addr
+		if tls {
+			addr = n.TLSAddr
+		}
+		m := apacheMember{URL: scheme + "://" + addr}
+		// A standby node carries no route: Apache would send its sessions
+		// to it even while active nodes are up.
+		if n.State == model.StateStandby {
+			m.Comment = fmt.Sprintf("Standby node %s.", n.Name)
+		} else {
+			m.Params = append(m.Params, "route="+n.Name)
+		}
+		if n.Weight != 1 {
+			m.Params = append(m.Params, fmt.Sprintf("loadfactor=%d", n.Weight))
+		}
+		switch n.State {
+		case model.StateDrain:
+			m.Params = append(m.Params, "status=+N")
+		case model.StateStandby:
+			m.Params = append(m.Params, "status=+H")
+		}
+		m.Params = append(m.Params, common...)
+		m.Params = append(m.Params, "hctemplate="+av.HCTemplate)
+		b.Members = append(b.Members, m)
+	}
+	for i, f := range av.Fallbacks {
+		fs := f.Scheme
+		if ws {
+			fs = map[string]string{"http": "ws", "https": "wss"}[fs]
+		}
+		b.Members = append(b.Members, apacheMember{
+			Comment: fmt.Sprintf("Fallback %s.", f.Name),
+			URL:     fs + "://" + model.HostPort(f.Host, f.Port),
+			Params:  append([]string{fmt.Sprintf("lbset=%d", i+1)}, common...),
+		})
+	}
+	b.Set = []string{"lbmethod=byrequests", "stickysession=" + av.Sticky, "nofailover=Off",
+		"maxattempts=1", "failontimeout=On", "forcerecovery=Off"}
+	return b
+}
+
+func (av *apacheView) addListener(l listenerView) {
+	tls := av.UpstreamTLS(l.TLS)
+	listen := apacheListen{Listen: apacheListenAddr(l), VHost: apacheVHostAddr(l), TLS: l.TLS}
+	for i, s := range av.VHosts {
+		if s.TLS == l.TLS && s.Internal == l.Internal && s.Balancer == av.balancerName(tls, false) && slices.Equal(s.Allow, l.Allow) {
+			av.VHosts[i].Addrs = append(s.Addrs, listen)
+			return
+		}
+	}
+	s := apacheVHost{Addrs: []apacheListen{listen}, TLS: l.TLS, Internal: l.Internal, Allow: l.Allow,
+		Balancer: av.balancerName(tls, false), Proxied: []string{av.C.Path}}
+	if av.C.WebSocketEnabled() && av.Opts.ApacheWSTunnel {
+		s.WSBalancer = av.balancerName(tls, true)
+	}
+	if l.Internal {
+		s.Proxied = append(s.Proxied, av.InternalOutside...)
+	}
+	av.VHosts = append(av.VHosts, s)
+}
+
+func apacheListenAddr(l listenerView) string {
+	if l.Host == "" {
+		return fmt.Sprint(l.Port)
+	}
+	return model.HostPort(l.Host, l.Port)
+}
+
+func apacheVHostAddr(l listenerView) string {
+	return model.HostPort(cmp.Or(l.Host, "*"), l.Port)
+}
+
+// MaxBodyBytes is max_body in bytes.
+func (av *apacheView) MaxBodyBytes() int64 { return int64(av.C.MaxBody) }
+
+// AdminListen is the address of the balancer-manager.
+func (av *apacheView) AdminListen() string {
+	return model.HostPort(av.Admin.Host, av.Admin.Port)
+}
+
+// BalancerURL is what ProxyPass maps p to: members have no path, so the
+// path is kept as it is.
+func (av *apacheView) BalancerURL(balancer, p string) string {
+	return "balancer://" + balancer + p
+}
+
+// FilePath joins a log or run directory and a file name; Apache reads
+// relative ones from ServerRoot.
+func (av *apacheView) FilePath(dir, file string) string {
+	return path.Join(dir, file)
+}
+
+// SSLProxy reports whether some node or fallback is reached over TLS.
+func (av *apacheView) SSLProxy() bool {
+	return slices.Contains(av.UpstreamSchemes(), "https") ||
+		slices.ContainsFunc(av.Fallbacks, func(f fallbackView) bool { return f.Scheme == "https" })
+}
+
+func (av *apacheView) modules() []apacheModule {
+	needTLS := av.SSLProxy() || slices.ContainsFunc(av.Listeners, func(l listenerView) bool { return l.TLS })
+	allow := av.Admin != nil || slices.ContainsFunc(av.Listeners, func(l listenerView) bool { return len(l.Allow) > 0 })
+	mods := []struct {
+		name          string
+		need, builtin bool
+	}{
+		{"mpm_event", true, false},
+		{"unixd", true, true},
+		{"log_config", true, true},
+		{"watchdog", true, true},
+		{"authz_core", true, false},
+		{"authz_host", allow, false},
+		{"headers", true, false},
+		{"rewrite", true, false},
+		{"reqtimeout", true, false},
+		{"socache_shmcb", needTLS, false},
+		{"ssl", needTLS, false},
+		{"slotmem_shm", true, false},
+		{"proxy", true, false},
+		{"proxy_http", true, false},
+		{"proxy_wstunnel", av.C.WebSocketEnabled() && av.Opts.ApacheWSTunnel, false},
+		{"proxy_balancer", true, false},
+		{"lbmethod_byrequests", true, false},
+		{"proxy_hcheck", true, false},
+	}
+	var out []apacheModule
+	for _, m := range mods {
+		if m.need {
+			out = append(out, apacheModule{Name: m.name + "_module", File: path.Join(av.Opts.ApacheModules, "mod_"+m.name+".so"), Builtin: m.builtin})
+		}
+	}
+	return out
+}
+
+// NeedsSSLCache reports whether mod_ssl is loaded, which then wants a
+// session cache.
+func (av *apacheView) NeedsSSLCache() bool {
+	return slices.ContainsFunc(av.Modules, func(m apacheModule) bool { return m.Name == "ssl_module" })
+}
+
+// SnippetModules lists the modules a snippet needs, wrapped for comment
+// lines. The MPM and the modules for User and CustomLog are the includer's.
+func (av *apacheView) SnippetModules() []string {
+	var lines []string
+	line := ""
+	for _, m := range av.Modules {
+		switch m.Name {
+		case "mpm_event_module", "unixd_module", "log_config_module":
+			continue
+		}
+		if line != "" && len(line)+1+len(m.Name) > 76 {
+			lines = append(lines, line)
+			line = ""
+		}
+		line = strings.TrimPrefix(line+" "+m.Name, " ")
+	}
+	return append(lines, line)
+}
+
+func apacheDirs(v *view) []string {
+	if v.Opts.Snippet {
+		return nil
+	}
+	return runtimeDirs(v.Opts)
+}

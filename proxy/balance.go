@@ -1,0 +1,123 @@
+package proxy
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	"github.com/lbgen/lbgen/model"
+)
+
+// Reasons a request went where it went; they appear in the log as reason=.
+const (
+	reasonSticky       = "sticky"        // the route named a node that may take it
+	reasonNoRoute      = "no-route"      // no sticky value, or one without a route
+	reasonUnknownRoute = "unknown-route" // the route names no node
+	reasonRouteDown    = "route-down"    // the routed node is down or in state down
+	reasonRouteStandby = "route-standby" // the routed standby node is not serving
+	reasonStandby      = "standby"       // round robin over standby nodes
+	reasonFallback     = "fallback"      // no local node is up
+	reasonRetry        = "retry"         // the first node refused the connection
+	reasonNoNode       = "no-node"       // nothing to send the request to (502)
+	reasonInternalPath = "internal-path" // 403
+	reasonNotAllowed   = "not-allowed"   // 403
+	reasonTooLarge     = "too-large"     // 413
+	reasonNotFound     = "not-found"     // 404
+	reasonBadRequest   = "bad-request"   // 400: the body could not be read
+)
+
+// node is one cluster node with its health view and balancing state.
+type node struct {
+	model.Node
+	plainAddr string // host:port for http
+	tlsAddr   string // host:port for https
+
+	// Guarded by pool.mu.
+	up      bool
+	fails   int // consecutive failed checks
+	passes  int // consecutive passed checks
+	current int // smooth weighted round robin state
+}
+
+// pool holds the nodes, sorted by name so round robin starts
+// deterministically, and decides which node takes a request.
+type pool struct {
+	mu     sync.Mutex
+	nodes  []*node
+	byName map[string]*node
+}
+
+func newPool(nodes []model.Node) *pool {
+	p := &pool{byName: make(map[string]*node, len(nodes))}
+	for _, mn := range nodes {
+		n := &node{
+			Node:      mn,
+			plainAddr: model.HostPort(mn.Host, mn.Port),
+			tlsAddr:   model.HostPort(mn.Host, mn.TLSPort),
+			// Nodes start up, except those switched off in the file,
+			// which are never checked and never take traffic.
+			up: mn.State != model.StateDown,
+		}
+		p.nodes = append(p.nodes, n)
+		p.byName[n.Name] = n
+	}
+	slices.SortFunc(p.nodes, func(a, b *node) int { return cmp.Compare(a.Name, b.Name) })
+	return p
+}
+
+// pick chooses the node for a route. It returns nil when no local node can
+// take the request, which sends it to the fallbacks.
+func (p *pool) pick(route string) (*node, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	activeUp := slices.ContainsFunc(p.nodes, func(n *node) bool { return n.up && n.State == model.StateActive })
+	var reason string
+	switch n, known := p.byName[route]; {
+	case route == "":
+		reason = reasonNoRoute
+	case !known:
+		reason = reasonUnknownRoute
+	case !n.up || n.State == model.StateDown:
+		reason = reasonRouteDown
+	case n.State == model.StateStandby && activeUp:
+		reason = reasonRouteStandby
+	default:
+		return n, reasonSticky
+	}
+	if n := p.roundRobin(model.StateActive); n != nil {
+		return n, reason
+	}
+	if n := p.roundRobin(model.StateStandby); n != nil {
+		return n, reasonStandby
+	}
+	return nil, reason
+}
+
+// roundRobin is nginx's smooth weighted round robin over the up nodes in
+// state. Only those nodes' state moves, as in an nginx upstream that holds
+// just them. p.mu must be held.
+func (p *pool) roundRobin(state string) *node {
+	var best *node
+	total := 0
+	for _, n := range p.nodes {
+		if !n.up || n.State != state {
+			continue
+		}
+		n.current += n.Weight
+		total += n.Weight
+		if best == nil || n.current > best.current {
+			best = n
+		}
+	}
+	if best != nil {
+		best.current -= total
+	}
+	return best
+}
+
+// isUp reports the health view of a node.
+func (p *pool) isUp(n *node) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return n.up
+}

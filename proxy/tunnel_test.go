@@ -1,0 +1,99 @@
+package proxy
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWebSocketTunnel(t *testing.T) {
+	a, b := newBackend(t, "A"), newBackend(t, "B")
+	p, logs := startProxy(t, testCluster(a.node(), b.node()))
+	for range 2 {
+		ws := wsDial(t, p.Addrs()[0], "/app/ws", "Cookie: SID=.B")
+		if ws.res.StatusCode != http.StatusSwitchingProtocols || ws.res.Header.Get("X-Node") != "B" {
+			t.Fatalf("handshake: %d from %q, want 101 from B", ws.res.StatusCode, ws.res.Header.Get("X-Node"))
+		}
+		for i := range 3 {
+			msg := fmt.Sprintf("frame %d", i)
+			if got := ws.echo(t, msg); got != msg {
+				t.Errorf("echo %q, want %q", got, msg)
+			}
+		}
+		ws.Close()
+	}
+	eventually(t, 2*time.Second, "tunnel logged when closed", func() bool {
+		return strings.Count(logs.String(), "uri=/app/ws status=101 node=B reason=sticky route=B") == 2
+	})
+}
+
+func TestWebSocketRetriesOnConnectFailure(t *testing.T) {
+	a, b := newBackend(t, "A"), newBackend(t, "B")
+	p, _ := startProxy(t, testCluster(a.node(), b.node()))
+	a.kill()
+	ws := wsDial(t, p.Addrs()[0], "/app/ws", "Cookie: SID=.A")
+	if ws.res.StatusCode != http.StatusSwitchingProtocols || ws.res.Header.Get("X-Node") != "B" {
+		t.Fatalf("handshake: %d from %q, want 101 from B", ws.res.StatusCode, ws.res.Header.Get("X-Node"))
+	}
+	if got := ws.echo(t, "hi"); got != "hi" {
+		t.Errorf("echo %q", got)
+	}
+}
+
+func TestWebSocketIdleTimeout(t *testing.T) {
+	a := newBackend(t, "A")
+	c := testCluster(a.node())
+	c.Timeouts.Tunnel = dur(300 * time.Millisecond)
+	p, _ := startProxy(t, c)
+
+	// Traffic in either direction alone keeps the tunnel open past the
+	// timeout: first from the client only, then from the node only.
+	ws := wsDial(t, p.Addrs()[0], "/app/ws")
+	for range 6 {
+		time.Sleep(100 * time.Millisecond)
+		ws.send(t, "sink")
+	}
+	ws.send(t, "push 6")
+	for i := range 6 {
+		if got, want := ws.receive(t), fmt.Sprintf("push %d", i); got != want {
+			t.Fatalf("pushed frame %q, want %q", got, want)
+		}
+	}
+
+	// Then silence closes it.
+	idleSince := time.Now()
+	ws.SetReadDeadline(time.Now().Add(3 * time.Second))
+	_, err := io.ReadAll(ws.br)
+	d := time.Since(idleSince)
+	if err != nil || d < 250*time.Millisecond || d > 2*time.Second {
+		t.Errorf("idle tunnel ended after %s (err %v), want a close after about 300ms", d, err)
+	}
+}
+
+func TestWebSocketDisabled(t *testing.T) {
+	a := newBackend(t, "A")
+	c := testCluster(a.node())
+	off := false
+	c.WebSocket = &off
+	p, _ := startProxy(t, c)
+	ws := wsDial(t, p.Addrs()[0], "/app/ws")
+	if ws.res.StatusCode != http.StatusOK {
+		t.Fatalf("upgrade with websocket: false answered %d, want the plain 200", ws.res.StatusCode)
+	}
+	body, _ := io.ReadAll(io.LimitReader(ws.res.Body, 1<<20))
+	if !strings.Contains(string(body), `"Node":"A"`) || strings.Contains(string(body), "Upgrade") {
+		t.Errorf("node saw %s; want a plain request without Upgrade", body)
+	}
+}
+
+func TestOtherUpgradesAreNotPassed(t *testing.T) {
+	a := newBackend(t, "A")
+	p, _ := startProxy(t, testCluster(a.node()))
+	r := get(t, newClient(t), "http://"+p.Addrs()[0]+"/app/x", "Upgrade: h2c", "Connection: Upgrade")
+	if r.status != http.StatusOK || r.seen.Header.Get("Upgrade") != "" || r.seen.Header.Get("Connection") != "" {
+		t.Errorf("h2c upgrade: %d, node saw %v; want a plain request", r.status, r.seen.Header)
+	}
+}

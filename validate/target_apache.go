@@ -1,0 +1,60 @@
+package validate
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// apacheMaxField is the longest string Apache keeps in its 64-byte
+// shared fields (stickysession, hcuri, route).
+const apacheMaxField = 63
+
+// uriComponentSafe are the characters JavaScript's encodeURIComponent
+// leaves as they are; clients percent-encode everything else in a URL
+// parameter value.
+const uriComponentSafe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()"
+
+func (ch *checker) apache() {
+	c := ch.c
+	// Apache copies "COOKIE|PARAM" whole into one field before splitting
+	// it. Cut short, the parameter half can end up empty, and an empty name
+	// matches every "=" in the URL: any parameter value becomes a route.
+	// Without sticky.param lbgen writes a one-character parameter half.
+	if sticky := c.Sticky.Cookie + "|" + cmp.Or(c.Sticky.Param, " "); len(sticky) > apacheMaxField {
+		path, hint := "sticky.cookie", fmt.Sprintf("use a cookie name of at most %d characters", apacheMaxField-2)
+		if c.Sticky.Param != "" {
+			path, hint = "sticky.param", fmt.Sprintf("keep the cookie and parameter names at most %d characters together", apacheMaxField-1)
+		}
+		ch.errorf(path, "L-apache-sticky-length", hint,
+			"Apache would cut stickysession %q to %d characters and then route by any URL parameter", sticky, apacheMaxField)
+	}
+	if p := c.Health.Path; len(p) > apacheMaxField {
+		ch.errorf("health.path", "L-apache-health-path", fmt.Sprintf("use a health path of at most %d characters", apacheMaxField),
+			"health.path is %d characters long; Apache's hcuri holds at most %d", len(p), apacheMaxField)
+	}
+	for _, t := range []struct {
+		path string
+		d    time.Duration
+	}{{"timeouts.read", c.Timeouts.Read.D()}, {"timeouts.tunnel", c.Timeouts.Tunnel.D()}} {
+		if t.d%time.Second != 0 {
+			ch.warnf(t.path, "L-apache-seconds", "use whole seconds",
+				"Apache takes %s in whole seconds and waits %s", t.path, t.d.Truncate(time.Second)+time.Second)
+		}
+	}
+	if t := c.Timeouts; c.WebSocketEnabled() && t.Tunnel < t.Read {
+		ch.warnf("timeouts.tunnel", "L-apache-tunnel", "raise timeouts.tunnel to at least timeouts.read",
+			"Apache keeps idle WebSockets open for the longer of timeouts.tunnel and timeouts.read, so for %s, not %s", t.Read, t.Tunnel)
+	}
+	if c.Sticky.Param == "" {
+		return
+	}
+	for i, n := range c.Nodes {
+		if j := strings.IndexFunc(n.Name, func(r rune) bool { return !strings.ContainsRune(uriComponentSafe, r) }); j >= 0 {
+			ch.warnf(fmt.Sprintf("nodes[%d].name", i), "L-apache-param-route", "use letters, digits and - _ . ! ~ * ( ) in node names, or rely on the cookie",
+				"node name %q contains %q, which clients percent-encode in the %s URL parameter; Apache compares the encoded text, so that parameter cannot route to it",
+				n.Name, rune(n.Name[j]), c.Sticky.Param)
+		}
+	}
+}

@@ -48,6 +48,11 @@ var projectFuncs = template.FuncMap{
 	"aptok":     apacheToken,
 	"apre":      apacheRegexQuote,
 	"apcomment": apacheComment,
+	"hapq":      haproxyQuote,
+	"hapsq":     haproxySingleQuote,
+	"happat":    haproxyPattern,
+	"hapdur":    haproxyDuration,
+	"hapcmt":    haproxyComment,
 }
 
 // checkInert refuses text that could end a quoted string, comment or
@@ -173,3 +178,61 @@ func apacheRegexQuote(re string) (string, error) {
 // are the libraries' defaults.
 const TLSCiphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" +
 	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+// haproxyQuote writes s as one HAProxy word: bare when it is a plain word,
+// otherwise in double quotes, where a backslash must be doubled.
+func haproxyQuote(s string) (string, error) {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@+=,~!*[]-") == "" {
+		return s, nil
+	}
+	if err := checkInert(s, `\`); err != nil {
+		return "", err
+	}
+	return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"`, nil
+}
+
+// haproxyComment writes s inside a comment, which a newline would end.
+func haproxyComment(s string) (string, error) {
+	return s, checkInert(s, "")
+}
+
+// haproxyPattern writes an ACL pattern; "--" ends the flags first when the
+// pattern could be read as one (-i, -m ...).
+func haproxyPattern(s string) (string, error) {
+	q, err := haproxyQuote(s)
+	if err == nil && strings.HasPrefix(s, "-") {
+		q = "-- " + q
+	}
+	return q, err
+}
+
+// haproxySingleQuote writes a sample expression or regular expression the
+// generator built from escaped parts as one word. Nothing is interpreted
+// inside single quotes, so the arguments inside keep their own quoting
+// (see haproxyArg) and regular expressions their backslashes and "$".
+func haproxySingleQuote(s string) (string, error) {
+	if err := checkInert(s, `"\$`); err != nil {
+		return "", err
+	}
+	return "'" + s + "'", nil
+}
+
+// haproxyArg writes s as a double-quoted argument inside parentheses, such
+// as the regular expression of regsub(). The argument parser resolves one
+// more level of backslashes and quotes.
+func haproxyArg(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// haproxyDuration writes d in the largest unit that holds it exactly.
+func haproxyDuration(d time.Duration) string {
+	for _, u := range []struct {
+		unit string
+		d    time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+		if d%u.d == 0 {
+			return strconv.FormatInt(int64(d/u.d), 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+}

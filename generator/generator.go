@@ -26,7 +26,7 @@ const (
 )
 
 // Targets lists every target Render supports.
-var Targets = []Target{Nginx, Apache}
+var Targets = []Target{Nginx, Apache, HAProxy}
 
 // ParseTarget accepts a target name.
 func ParseTarget(s string) (Target, error) {
@@ -128,6 +128,11 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 			return nil, err
 		}
 		dirs = apacheDirs(v)
+	case HAProxy:
+		// HAProxy logs to stdout and needs no pid file in the foreground.
+		if data, err = newHAProxyView(v); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("target %s is not implemented yet", t)
 	}

@@ -9,4 +9,5 @@ var divergences = map[string]string{
 		"nodes that just served many",
 	"apache/hung-node-times-out": "mod_proxy_http answers a read timeout with 502, not 504",
 	"apache/max-body":            "Apache cannot limit a chunked body it proxies; public listeners answer 411 to chunked bodies",
+	"haproxy/max-body":           "HAProxy 2.6 cannot count a chunked body it streams; public listeners answer 411 to chunked bodies",
 }

@@ -78,6 +78,17 @@ var Lints = []Lint{
 			"http://HOST[:PORT] or https://HOST[:PORT], without path, query or credentials; the original URI is\n" +
 			"appended. At most 4 fallbacks are accepted, because nginx chains them through internal redirects.\n\n" +
 			"Fix: e.g. `- {name: dc2, url: \"https://lb.dc2.example.com\"}`."},
+	{"L-haproxy-timeout", model.SevError, "a time is longer than HAProxy accepts",
+		"HAProxy keeps timeouts and check intervals in milliseconds in a signed 32-bit number, so it refuses\n" +
+			"anything above 2147483647ms (about 24.8 days) with \"timer overflow\". Reported for the haproxy target.\n\n" +
+			"Fix: use at most 576h (24 days) for timeouts.connect, timeouts.read, timeouts.tunnel and health.interval."},
+	{"L-haproxy-tls-key", model.SevError, "HAProxy cannot find the TLS key",
+		"An HAProxy 2.6 bind line names one certificate file and has no setting for a separate key. The key is\n" +
+			"read from the certificate file itself or, when it holds none, from a derived name: CERT.key, or\n" +
+			"NAME.key for NAME.crt (lbgen then sets ssl-load-extra-del-ext). Any other tls.key cannot be loaded.\n" +
+			"Reported for the haproxy target.\n\n" +
+			"Fix: concatenate certificate and key into one PEM file (cat site.crt site.key > site.pem) and set both\n" +
+			"tls.certificate and tls.key to it, or store the key next to the certificate as NAME.key."},
 	{"L-health", model.SevError, "health check settings out of range",
 		"`health.fails` and `health.passes` must be 1-100, `health.interval` at least 100ms, and\n" +
 			"`health.expect_status` an HTTP status (100-599).\n\nFix: the defaults are interval 2s, fails 2, passes 2, expect_status 200."},

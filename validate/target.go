@@ -10,6 +10,9 @@ func Target(c *model.Cluster, target string) []Diagnostic {
 	switch target {
 	case "apache":
 		ch.apache()
+	case "haproxy":
+		ch.haproxyTimers()
+		ch.haproxyKey()
 	}
 	return model.SortDiagnostics(ch.diags)
 }

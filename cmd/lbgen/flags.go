@@ -62,7 +62,7 @@ func addTargetFlag(cmd *cobra.Command) {
 func addPlatformFlags(cmd *cobra.Command) {
 	cmd.Flags().String(string(flagLogDir), generator.DefaultLogDir, "directory for log files (relative to the output directory unless absolute)")
 	cmd.Flags().String(string(flagRunDir), generator.DefaultRunDir, "directory for pid and runtime files (relative to the output directory unless absolute)")
-	cmd.Flags().String(string(flagApacheModules), generator.DefaultApacheModules, "directory of Apache's mod_*.so files (RHEL: modules)")
+	cmd.Flags().String(string(flagApacheModules), generator.DefaultApacheModules, "directory of Apache's mod_*.so files (RHEL: /usr/lib64/httpd/modules)")
 	cmd.Flags().Bool(string(flagApacheWSTunnel), false, "proxy WebSockets with mod_proxy_wstunnel, for Apache older than 2.4.47")
 }
 

@@ -1,0 +1,310 @@
+package generator
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbgen/lbgen/model"
+)
+
+// haproxyView is what haproxy.cfg.tmpl reads. See the template for why the
+// configuration has the shape it has.
+type haproxyView struct {
+	*view
+	// Var starts every transaction variable, e.g. txn.lbgen_cobrowse.
+	Var string
+	// Sticky extraction: each Expr is a sample expression that Test (an
+	// ACL on the same input) guards, so a missing value stays unset.
+	ParamExpr, ParamTest   string
+	CookieExpr, CookieTest string
+	CookieFetch            string
+	// PathExpr is the path as the nodes will resolve it.
+	PathExpr string
+	// Servers are the nodes that get a server line (all but state down).
+	Servers  []haproxyNode
+	Backends []haproxyBackend
+	// Fallback names the backend of the fallback data centers, if any.
+	Fallback  string
+	Fallbacks []haproxyFallback
+	Frontends []haproxyFrontend
+	// KeyFile says how HAProxy finds tls.key.
+	KeyFile haproxyKey
+}
+
+type haproxyNode struct {
+	nodeView
+	// Server is the server name: the node name when HAProxy accepts it.
+	Server string
+}
+
+type haproxyFallback struct {
+	fallbackView
+	// Server is the server name: the fallback name when HAProxy accepts it.
+	Server string
+	Addr   string
+	// SNI is the name sent in TLS to an https fallback; IP addresses are
+	// not sent (RFC 6066).
+	SNI string
+}
+
+type haproxyBackend struct {
+	Name string
+	TLS  bool
+}
+
+// haproxyFrontend serves every listener with the same access rules and
+// the same backend.
+type haproxyFrontend struct {
+	Name     string
+	Binds    []haproxyBind
+	Internal bool
+	Allow    []string
+	Backend  string
+	// Served are the path prefixes answered; others get 404. Empty: all.
+	Served []string
+	// Denied are the internal paths refused with 403.
+	Denied []string
+}
+
+type haproxyBind struct {
+	Addr string
+	TLS  bool
+}
+
+// haproxyKey is where HAProxy 2.6 finds the private key of a certificate:
+// bind lines take one file, and only derived names are searched besides.
+type haproxyKey int
+
+const (
+	keyNone   haproxyKey = iota // no TLS listener
+	keyInPEM                    // tls.key is the certificate file itself
+	keyAppend                   // CERT.key (ssl-load-extra-files key)
+	keyDelExt                   // NAME.key for NAME.crt (plus ssl-load-extra-del-ext)
+)
+
+// haproxyServerName matches the characters HAProxy allows in server names.
+var haproxyServerName = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+
+func newHAProxyView(v *view) (*haproxyView, error) {
+	hv := &haproxyView{view: v, Var: "txn." + v.Prefix}
+	if err := hv.timers(); err != nil {
+		return nil, err
+	}
+	if err := hv.tls(); err != nil {
+		return nil, err
+	}
+	hv.sticky()
+	hv.PathExpr = haproxyPathExpr
+	hv.nodes()
+	for _, scheme := range v.UpstreamSchemes() {
+		b := haproxyBackend{Name: v.Prefix + "_nodes", TLS: scheme == "https"}
+		if b.TLS {
+			b.Name += "_tls"
+		}
+		hv.Backends = append(hv.Backends, b)
+	}
+	if len(v.Fallbacks) > 0 {
+		hv.Fallback = v.Prefix + "_fallback"
+	}
+	for _, f := range v.Fallbacks {
+		hf := haproxyFallback{fallbackView: f, Server: f.Name, Addr: model.HostPort(f.Host, f.Port)}
+		if !haproxyServerName.MatchString(f.Name) {
+			hf.Server = f.Ident
+		}
+		if _, err := netip.ParseAddr(f.Host); f.Scheme == "https" && err != nil {
+			hf.SNI = f.Host
+		}
+		hv.Fallbacks = append(hv.Fallbacks, hf)
+	}
+	for _, l := range v.Listeners {
+		hv.addListener(l)
+	}
+	hv.nameFrontends()
+	return hv, nil
+}
+
+// haproxyMaxTimer is the longest timeout HAProxy accepts: 2^31-1 ms.
+const haproxyMaxTimer = (1<<31 - 1) * time.Millisecond
+
+// timers refuses times HAProxy would reject with "timer overflow"; lint
+// L-haproxy-timeout reports them in validation.
+func (hv *haproxyView) timers() error {
+	t := hv.C.Timeouts
+	for _, f := range []struct {
+		name string
+		d    model.Duration
+	}{{"timeouts.connect", t.Connect}, {"timeouts.read", t.Read}, {"timeouts.tunnel", t.Tunnel}, {"health.interval", hv.C.Health.Interval}} {
+		if f.d.D() > haproxyMaxTimer {
+			return fmt.Errorf("%s %s is longer than HAProxy's timers allow (about 24.8 days); see lbgen explain L-haproxy-timeout", f.name, f.d)
+		}
+	}
+	return nil
+}
+
+// tls picks how the key is found. A layout HAProxy cannot load is an
+// error here and lint L-haproxy-tls-key in validation.
+func (hv *haproxyView) tls() error {
+	if !slices.ContainsFunc(hv.Listeners, func(l listenerView) bool { return l.TLS }) {
+		return nil
+	}
+	cert, key := hv.C.TLS.Certificate, hv.C.TLS.Key
+	switch {
+	case key == cert:
+		hv.KeyFile = keyInPEM
+	case key == cert+".key":
+		hv.KeyFile = keyAppend
+	case strings.HasSuffix(cert, ".crt") && key == strings.TrimSuffix(cert, ".crt")+".key":
+		hv.KeyFile = keyDelExt
+	default:
+		return fmt.Errorf("tls.key %q: HAProxy 2.6 reads the key from the certificate file or from a name derived from it "+
+			"(%s.key, or NAME.key for NAME.crt); see lbgen explain L-haproxy-tls-key", key, cert)
+	}
+	return nil
+}
+
+// sticky builds the expressions that read the sticky value. The cookie is
+// the first occurrence on the first Cookie line, as the reference proxy
+// reads it (req.cook alone returns the last one); a cookie that only later
+// lines carry falls back to req.cook.
+func (hv *haproxyView) sticky() {
+	c := hv.C.Sticky
+	if c.Param != "" {
+		name := regexp.QuoteMeta(c.Param)
+		hv.ParamExpr = `query,regsub(` + haproxyArg(`^(?:.*?&)??`+name+`=`) + `,),field(1,&)`
+		hv.ParamTest = `(^|&)` + name + `=`
+	}
+	name := regexp.QuoteMeta(c.Cookie)
+	hv.CookieExpr = `req.fhdr(cookie,1),regsub(` + haproxyArg(`^(?:.*?;)??[ \t]*`+name+`=`) + `,),field(1,;),regsub(` +
+		haproxyArg(`[ \t]+$`) + `,)`
+	hv.CookieTest = `(^|;)[ \t]*` + name + `=`
+	hv.CookieFetch = `req.cook(` + haproxyArg(c.Cookie) + `)`
+}
+
+// haproxyPathExpr is the request path as a node resolves it (path.Clean
+// after percent-decoding): slashes merged, "." segments dropped, each
+// "NAME/.." pair removed by one recursive pattern, leading ".." dropped.
+// A malformed escape fails the decoding and leaves the variable unset;
+// ".." nested deeper than the regex engine's limits is left in place.
+var haproxyPathExpr = `path,url_dec,regsub(` + haproxyArg(`/+`) + `,` + haproxyArg(`/`) + `,g)` +
+	`,regsub(` + haproxyArg(`/\.(?=/|$)`) + `,,g)` +
+	`,regsub(` + haproxyArg(`/(?!\.\.(?:/|$))[^/]+(?:(?R))*/\.\.(?=/|$)`) + `,,g)` +
+	`,regsub(` + haproxyArg(`^(?:/\.\.(?=/|$))+`) + `,)`
+
+// nodes names the server of every node that can take traffic. Node names
+// that HAProxy refuses as server names use their identifier instead,
+// which the names kept as they are cannot collide with.
+func (hv *haproxyView) nodes() {
+	used := map[string]bool{}
+	for _, n := range hv.Routed {
+		if haproxyServerName.MatchString(n.Name) {
+			used[n.Name] = true
+		}
+	}
+	for _, n := range hv.Routed {
+		server := n.Name
+		if !haproxyServerName.MatchString(server) {
+			server = n.Ident
+			for i := 2; used[server]; i++ {
+				server = fmt.Sprintf("%s_%d", n.Ident, i)
+			}
+			used[server] = true
+		}
+		hv.Servers = append(hv.Servers, haproxyNode{nodeView: n, Server: server})
+	}
+}
+
+func (hv *haproxyView) addListener(l listenerView) {
+	backend := hv.Backends[0].Name
+	if hv.UpstreamTLS(l.TLS) {
+		backend = hv.Backends[len(hv.Backends)-1].Name
+	}
+	bind := haproxyBind{Addr: model.HostPort(l.Host, l.Port), TLS: l.TLS}
+	for i, f := range hv.Frontends {
+		if f.Internal == l.Internal && f.Backend == backend && slices.Equal(f.Allow, l.Allow) {
+			hv.Frontends[i].Binds = append(f.Binds, bind)
+			return
+		}
+	}
+	f := haproxyFrontend{Binds: []haproxyBind{bind}, Internal: l.Internal, Allow: l.Allow, Backend: backend}
+	if hv.C.Path != "/" {
+		f.Served = []string{hv.C.Path}
+		if l.Internal {
+			f.Served = append(f.Served, hv.InternalOutside...)
+		}
+	}
+	if !l.Internal {
+		f.Denied = hv.InternalPaths
+	}
+	hv.Frontends = append(hv.Frontends, f)
+}
+
+// nameFrontends names frontends by what they serve: public or internal,
+// and _tls when they re-encrypt to the nodes beside a plain one.
+func (hv *haproxyView) nameFrontends() {
+	seen := map[string]int{}
+	for i, f := range hv.Frontends {
+		name := hv.Prefix + "_public"
+		if f.Internal {
+			name = hv.Prefix + "_internal"
+		}
+		if len(hv.Backends) > 1 && f.Backend == hv.Backends[1].Name {
+			name += "_tls"
+		}
+		if seen[name]++; seen[name] > 1 {
+			name = fmt.Sprintf("%s_%d", name, seen[name])
+		}
+		hv.Frontends[i].Name = name
+	}
+}
+
+// DrainNodes are the drain nodes; their routes keep working when new
+// sessions go to a fallback data center.
+func (hv *haproxyView) DrainNodes() []haproxyNode {
+	var out []haproxyNode
+	for _, n := range hv.Servers {
+		if n.State == model.StateDrain {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ActiveNodes are the nodes in state active.
+func (hv *haproxyView) ActiveNodes() []haproxyNode {
+	var out []haproxyNode
+	for _, n := range hv.Servers {
+		if n.State == model.StateActive {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Addr is the address of a node for a backend.
+func (b haproxyBackend) Addr(n haproxyNode) string {
+	if b.TLS {
+		return n.TLSAddr
+	}
+	return n.Addr
+}
+
+// KeyDelExt reports whether the key is found by replacing .crt with .key.
+func (hv *haproxyView) KeyDelExt() bool { return hv.KeyFile == keyDelExt }
+
+// KeyInPEM reports whether the certificate file holds the key too.
+func (hv *haproxyView) KeyInPEM() bool { return hv.KeyFile == keyInPEM }
+
+// TLSListeners reports whether some listener terminates TLS.
+func (hv *haproxyView) TLSListeners() bool { return hv.KeyFile != keyNone }
+
+// AdminAddr is the bind address of the statistics page.
+func (hv *haproxyView) AdminAddr() string { return model.HostPort(hv.Admin.Host, hv.Admin.Port) }
+
+// HTTPSFallback reports whether some fallback data center is reached over TLS.
+func (hv *haproxyView) HTTPSFallback() bool {
+	return slices.ContainsFunc(hv.Fallbacks, func(f haproxyFallback) bool { return f.Scheme == "https" })
+}

@@ -82,7 +82,7 @@ func FuzzRenderField(f *testing.F) {
 			dir = t.TempDir()
 		}
 		i := int(field) % len(injectFields)
-		data, _ := injectFile(dir, i, value, whole)
+		data, _ := injectFile(dir, i, value, whole, true)
 		c, _ := validate.Load("c.yaml", data)
 		if c == nil {
 			return

@@ -3,7 +3,6 @@ package generator_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,9 +151,11 @@ func syntaxOnly(want string, fields ...string) map[string]string {
 
 // injectFile writes the cluster file with payload text appended to field
 // i (or replacing it, when whole) and returns it with the position of
-// that value.
-func injectFile(dir string, i int, text string, whole bool) ([]byte, model.Pos) {
-	args := make([]any, len(injectFields))
+// that value. Certificate and key paths are in dir; with paired, the one
+// not injected follows the other as HAProxy needs (key NAME.key for
+// certificate NAME, or certificate and key in one file).
+func injectFile(dir string, i int, text string, whole, paired bool) ([]byte, model.Pos) {
+	values := make([]string, len(injectFields))
 	for j, f := range injectFields {
 		v := f.value
 		switch {
@@ -166,6 +167,18 @@ func injectFile(dir string, i int, text string, whole bool) ([]byte, model.Pos) 
 		if f.path == "tls.certificate" || f.path == "tls.key" {
 			v = dir + "/" + v
 		}
+		values[j] = v
+	}
+	if paired {
+		switch injectFields[i].path {
+		case "tls.certificate":
+			values[i+1] = values[i] + ".key"
+		case "tls.key":
+			values[i-1] = values[i]
+		}
+	}
+	args := make([]any, len(values))
+	for j, v := range values {
 		args[j] = strconv.QuoteToASCII(v)
 	}
 	file := fmt.Sprintf(injectTemplate, args...)
@@ -191,7 +204,7 @@ func TestInjection(t *testing.T) {
 			}
 			t.Run(p.name+"/"+f.path, func(t *testing.T) {
 				dir := t.TempDir()
-				data, pos := injectFile(dir, i, p.text, p.whole)
+				data, pos := injectFile(dir, i, p.text, p.whole, want == inert)
 				c, diags := validate.Load("c.yaml", data)
 				if want != inert {
 					var errs []string
@@ -232,17 +245,27 @@ func TestInjection(t *testing.T) {
 
 // linkCertificate makes the certificate and key named in c exist, so the
 // server check reads the files by the hostile names instead of replacing
-// them with a throwaway pair.
+// them with a throwaway pair. One name for both is one file holding both.
 func linkCertificate(t *testing.T, dir string, c *model.Cluster) {
 	t.Helper()
-	if _, _, err := sandbox.SelfSigned(dir); err != nil {
+	certFile, keyFile, err := sandbox.SelfSigned(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pair := range [][2]string{{c.TLS.Certificate, "lbgen-selfsigned.crt"}, {c.TLS.Key, "lbgen-selfsigned.key"}} {
-		if _, err := os.Stat(pair[0]); err == nil {
-			continue
-		}
-		if err := os.Symlink(filepath.Join(dir, pair[1]), pair[0]); err != nil {
+	cert, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{c.TLS.Certificate: cert, c.TLS.Key: key}
+	if c.TLS.Key == c.TLS.Certificate {
+		files[c.TLS.Key] = append(cert, key...)
+	}
+	for name, data := range files {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -98,16 +98,17 @@ func (p Positions) Has(path string) bool {
 // maxQuoted is how much of a value a message repeats.
 const maxQuoted = 48
 
-// Quote writes a value for a message: Go-quoted, so control and invisible
-// characters show as escapes, and cut after maxQuoted bytes so a huge value
+// Quote writes a value for a message: Go-quoted with ASCII escapes, so
+// control, invisible and look-alike characters (a Cyrillic "а" in "nаme")
+// show as what they are, and cut after maxQuoted bytes so a huge value
 // does not drown the message.
 func Quote(v string) string {
 	if len(v) <= maxQuoted {
-		return strconv.Quote(v)
+		return strconv.QuoteToASCII(v)
 	}
 	cut := maxQuoted
 	for cut > 0 && !utf8.RuneStart(v[cut]) {
 		cut--
 	}
-	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(v[:cut]), len(v))
+	return fmt.Sprintf("%s... (%d bytes)", strconv.QuoteToASCII(v[:cut]), len(v))
 }

@@ -33,7 +33,7 @@ func readCluster(cmd *cobra.Command, path string) ([]byte, string, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, model.MaxFileSize+1))
 	if err != nil {
-		return nil, "", withCode(exitFailure, fmt.Errorf("read %s: %w", path, err))
+		return nil, "", withCode(exitFailure, err)
 	}
 	return data, displayPath(path), nil
 }

@@ -4,7 +4,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 DEMO    ?= testdata/clusters/cobrowse.yaml
 
-.PHONY: build test fuzz update check-golden demo lint bench clean
+.PHONY: build test fuzz update check-golden demo backends lint bench clean
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o lbgen ./cmd/lbgen
@@ -35,6 +35,12 @@ demo: build
 	./lbgen validate -c $(DEMO)
 	./lbgen render -c $(DEMO) -t all -o out/demo
 	./lbgen check -c $(DEMO) -t all
+
+# Local nodes for testdata/clusters/local.yaml: try `./lbgen proxy -c
+# testdata/clusters/local.yaml` or a rendered config against them.
+backends:
+	$(GO) run ./internal/cmd/testbackends -cookie gcbSessionServer \
+		CB_Server_1=127.0.0.1:18701 CB_Server_2=127.0.0.1:18702 CB_Server_3=127.0.0.1:18703
 
 lint:
 	$(GO) vet ./...

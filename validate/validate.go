@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lbgen/lbgen/model"
 )
@@ -141,8 +142,10 @@ func describeByte(v string, i int) string {
 	b := v[i]
 	switch {
 	case b >= 0x80:
-		r := []rune(v[i:])[0]
+		r, _ := utf8.DecodeRuneInString(v[i:])
 		return fmt.Sprintf("the non-ASCII character %q (U+%04X)", r, r)
+	case b == '\n' && i == len(v)-1:
+		return "a line break at its end (YAML keeps one after | or >; write |- or the value on the key's line)"
 	case b == ' ':
 		return "a space"
 	case b < 0x20 || b == 0x7f:

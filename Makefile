@@ -6,13 +6,26 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 DEMO    ?= testdata/clusters/cobrowse.yaml
 
-.PHONY: build test update check-golden demo backends lint bench clean
+.PHONY: build test fuzz update check-golden demo backends lint bench clean
 
 build:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o lbgen ./cmd/lbgen
 
 test:
 	$(GO) test ./...
+
+# fuzz runs every fuzz test for FUZZTIME each. A failing input is saved
+# under the package's testdata/fuzz/ and replayed by `make test` from then
+# on: commit it with the fix. Minimizing new inputs is capped so the time
+# goes to fuzzing.
+FUZZTIME ?= 15s
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+
+fuzz:
+	$(FUZZ) -fuzz '^FuzzDecode$$' ./model
+	$(FUZZ) -fuzz '^FuzzLoad$$' ./validate
+	$(FUZZ) -fuzz '^FuzzRender$$' ./generator
+	$(FUZZ) -fuzz '^FuzzRenderField$$' ./generator
 
 update:
 	LBGEN_UPDATE=1 $(GO) test ./...

@@ -55,9 +55,10 @@ var projectFuncs = template.FuncMap{
 	"hapcmt":    haproxyComment,
 }
 
-// checkInert refuses text that could end a quoted string or directive, or
-// expand a variable, in any target. Validation refuses these already; this
-// keeps the generator safe on its own. allowed lists exceptions.
+// checkInert refuses text that could end a quoted string, comment or
+// directive, or expand a variable, in any target. Validation refuses
+// these already; this keeps the generator safe on its own. allowed lists
+// exceptions.
 func checkInert(s, allowed string) error {
 	for i := 0; i < len(s); i++ {
 		b := s[i]
@@ -66,6 +67,16 @@ func checkInert(s, allowed string) error {
 		}
 	}
 	return nil
+}
+
+// checkUserString is checkInert for a string of the cluster file, which
+// must not hold % either: Apache and HAProxy expand %{...} and %[...] in
+// some arguments, where templates write % on purpose.
+func checkUserString(s string) error {
+	if strings.Contains(s, "%") {
+		return fmt.Errorf("refusing to write %q: it contains '%%'", s)
+	}
+	return checkInert(s, "")
 }
 
 // nginxQuote writes s as one double-quoted nginx token.

@@ -2,7 +2,6 @@ package generator_test
 
 import (
 	"bytes"
-	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/golden"
-	"github.com/lbgen/lbgen/internal/sandbox"
 	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/model"
 	"github.com/lbgen/lbgen/validate"
@@ -108,28 +106,13 @@ func TestDeterministic(t *testing.T) {
 // listeners moved to free loopback ports and throwaway certificates.
 func TestServersAccept(t *testing.T) {
 	eachFixture(t, func(t *testing.T, _, file string, c *model.Cluster, target generator.Target) {
-		requireServer(t, target)
-		dir := t.TempDir()
-		checked, _, err := sandbox.ForCheck(c, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := generator.Render(checked, target, options(file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
-			t.Fatal(err)
-		}
-		if text, err := servers.Check(context.Background(), target, dir); err != nil {
-			t.Fatalf("%v\n%s", err, text)
-		}
+		checkAccepted(t, c, target, options(file))
 	})
 }
 
 // requireServer fails when the target's server is missing: the real
 // binaries are part of the test suite. LBGEN_SKIP_SERVERS=1 skips instead.
-func requireServer(t *testing.T, target generator.Target) {
+func requireServer(t testing.TB, target generator.Target) {
 	t.Helper()
 	if _, err := servers.Binary(target); err != nil {
 		if os.Getenv("LBGEN_SKIP_SERVERS") != "" {

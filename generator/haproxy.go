@@ -151,6 +151,9 @@ func (hv *haproxyView) tls() error {
 	if !slices.ContainsFunc(hv.Listeners, func(l listenerView) bool { return l.TLS }) {
 		return nil
 	}
+	if hv.C.TLS == nil {
+		return fmt.Errorf("a TLS listener needs tls.certificate and tls.key; see lbgen explain L-tls-missing")
+	}
 	cert, key := hv.C.TLS.Certificate, hv.C.TLS.Key
 	switch {
 	case key == cert:

@@ -17,11 +17,15 @@ func ParseListen(addr string) (host string, port int, err error) {
 	}
 	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", 0, fmt.Errorf("%q is not PORT or ADDR:PORT", addr)
+		return "", 0, fmt.Errorf("%s is not PORT or ADDR:PORT", Quote(addr))
 	}
 	if host != "" && host != "*" {
-		if _, err := netip.ParseAddr(host); err != nil {
-			return "", 0, fmt.Errorf("%q is not an IP address", host)
+		a, err := netip.ParseAddr(host)
+		if err != nil {
+			return "", 0, fmt.Errorf("%s is not an IP address", Quote(host))
+		}
+		if a.Zone() != "" {
+			return "", 0, fmt.Errorf("%s has an IPv6 zone, which the targets cannot bind", Quote(host))
 		}
 	}
 	if host == "*" {
@@ -36,7 +40,7 @@ func ParseListen(addr string) (host string, port int, err error) {
 func parsePort(s string) (int, error) {
 	p, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("port %q is not a number", s)
+		return 0, fmt.Errorf("port %s is not a number", Quote(s))
 	}
 	if p < 1 || p > 65535 {
 		return 0, fmt.Errorf("port %d is outside 1-65535", p)

@@ -11,22 +11,35 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// MaxFileSize bounds the size of a cluster file Decode accepts.
-const MaxFileSize = 64 << 20
+// MaxFileSize bounds the size of a cluster file Decode accepts. The YAML
+// parser needs up to about 110 bytes of memory per byte of input (a flow
+// list of one-digit numbers), so this also bounds memory: a 100,000-node
+// cluster is about 9 MB.
+const MaxFileSize = 16 << 20
 
-// maxVisits bounds how many YAML values one Decode walks, counting every
-// expansion of an alias, so aliased documents cannot blow up.
-const maxVisits = 4 << 20
+// maxAliasValues bounds how many values and keys Decode reaches through
+// aliases. The parser keeps one copy of an anchored value, but the walk
+// visits it once per alias, so without a bound a small file of aliases to
+// aliases (a "billion laughs") costs unbounded time and memory. Values
+// reached without an alias are bounded by the file size already.
+const maxAliasValues = 100_000
+
+// maxDecodeErrors stops the walk of a file that is wrong everywhere, so a
+// large broken file is reported quickly and in a readable amount of text.
+const maxDecodeErrors = 1000
 
 // Decode reads a v1 cluster file strictly: unknown and duplicate keys, wrong
 // types and invalid scalars are all reported with their position. The
-// returned cluster is nil only when the file could not be read as a mapping.
+// returned cluster is nil when the file could not be read as a mapping or
+// reading stopped early (too many errors, aliases expanding too far), so
+// nothing is checked on a half-read cluster.
 func Decode(file string, data []byte) (*Cluster, []Diagnostic) {
-	d := &decoder{file: file, pos: Positions{}, budget: maxVisits}
+	d := &decoder{file: file, pos: Positions{}, aliasBudget: maxAliasValues}
 	root := d.parse(data)
 	if root == nil {
 		return nil, d.diags
@@ -36,26 +49,63 @@ func Decode(file string, data []byte) (*Cluster, []Diagnostic) {
 		return nil, d.diags
 	}
 	d.value(root, reflect.ValueOf(c).Elem(), "")
+	if d.stopped {
+		return nil, SortDiagnostics(d.diags)
+	}
 	return c, SortDiagnostics(d.diags)
 }
 
 type decoder struct {
-	file   string
-	pos    Positions
-	diags  []Diagnostic
-	budget int
+	file  string
+	pos   Positions
+	diags []Diagnostic
+	// aliased counts the aliases the walk is inside; while it is above
+	// zero every value and key spends aliasBudget. aliasAt is where the
+	// outermost of them is written.
+	aliased     int
+	aliasBudget int
+	aliasAt     Pos
+	// stopped ends the walk after too many errors or alias expansions.
+	stopped bool
 }
 
 func (d *decoder) report(p Pos, code, path, msg, hint string) {
+	if d.stopped {
+		return
+	}
 	d.diags = append(d.diags, Diagnostic{File: d.file, Line: p.Line, Col: p.Col, Severity: SevError, Code: code, Path: path, Message: msg, Hint: hint})
+	if len(d.diags) == maxDecodeErrors {
+		d.report(p, "L-yaml", "", fmt.Sprintf("stopped after %d errors", maxDecodeErrors), "fix the errors above and run again")
+		d.stopped = true
+	}
 }
 
-var yamlErrLine = regexp.MustCompile(`line (\d+)(?:: column (\d+))?`)
+// spend counts one value or key against the alias budget and reports
+// whether the walk may go on.
+func (d *decoder) spend(path string) bool {
+	if d.stopped {
+		return false
+	}
+	if d.aliased == 0 {
+		return true
+	}
+	if d.aliasBudget--; d.aliasBudget < 0 {
+		d.report(d.aliasAt, "L-yaml", path,
+			fmt.Sprintf("aliases expand to more than %d values", maxAliasValues), "write the values out instead of reusing anchors")
+		d.stopped = true
+		return false
+	}
+	return true
+}
+
+// yamlErrLine finds the position in a parser error, which the message
+// repeats as a prefix.
+var yamlErrLine = regexp.MustCompile(`^line (\d+): (?:column (\d+): )?`)
 
 func (d *decoder) parse(data []byte) *yaml.Node {
 	start := Pos{Line: 1, Col: 1}
 	if len(data) > MaxFileSize {
-		d.report(start, "L-yaml", "", fmt.Sprintf("file is %d bytes, more than the %d accepted", len(data), MaxFileSize), "split the cluster or remove unused content")
+		d.report(start, "L-yaml", "", fmt.Sprintf("file is larger than the %d MiB accepted", MaxFileSize>>20), "split the cluster or remove unused content")
 		return nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -65,14 +115,18 @@ func (d *decoder) parse(data []byte) *yaml.Node {
 			d.report(start, "L-missing", "", "file is empty", "start from `lbgen init`")
 			return nil
 		}
-		p := start
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		p := start
 		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
 			p.Line, _ = strconv.Atoi(m[1])
 			if m[2] != "" {
 				p.Col, _ = strconv.Atoi(m[2])
 			}
-			msg = strings.TrimPrefix(strings.TrimPrefix(msg, m[0]), ": ")
+			msg = msg[len(m[0]):]
+		} else if bp, what, ok := badByte(data); ok {
+			// The parser does not say where it found these.
+			d.report(bp, "L-yaml", "", "file contains "+what, "remove it; write special characters as escapes in double quotes, e.g. \"\\t\"")
+			return nil
 		}
 		d.report(p, "L-yaml", "", msg, yamlHint(data, p.Line))
 		return nil
@@ -120,7 +174,7 @@ func (d *decoder) checkVersion(root *yaml.Node) bool {
 		if v.ShortTag() == "!!int" && v.Value == strconv.Itoa(Version) {
 			return true
 		}
-		d.report(Pos{Line: v.Line, Col: v.Column}, "L-version", "version", fmt.Sprintf("unsupported version %q", v.Value), "this lbgen reads `version: 1`")
+		d.report(Pos{Line: v.Line, Col: v.Column}, "L-version", "version", fmt.Sprintf("unsupported version %s", Quote(v.Value)), "this lbgen reads `version: 1`")
 		return false
 	}
 	d.report(Pos{Line: root.Line, Col: root.Column}, "L-version", "version", "missing version", "add `version: 1` at the top")
@@ -137,11 +191,14 @@ func resolve(n *yaml.Node) *yaml.Node {
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
-	if d.budget <= 0 {
-		return
+	if n.Kind == yaml.AliasNode {
+		if d.aliased == 0 {
+			d.aliasAt = Pos{Line: n.Line, Col: n.Column}
+		}
+		d.aliased++
+		defer func() { d.aliased-- }()
 	}
-	if d.budget--; d.budget == 0 {
-		d.report(Pos{Line: n.Line, Col: n.Column}, "L-yaml", path, "file expands to too many values (aliases?)", "write the values out instead of reusing anchors")
+	if !d.spend(path) {
 		return
 	}
 	n = resolve(n)
@@ -218,11 +275,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		child := join(path, k.Value)
 		idx, ok := fields.index[k.Value]
 		if !ok {
-			d.report(kp, "L-unknown-key", child, fmt.Sprintf("unknown key %q in %s", k.Value, where(path)), suggest(k.Value, fields.names))
+			d.report(kp, "L-unknown-key", child, fmt.Sprintf("unknown key %s in %s", Quote(k.Value), where(path)), suggest(k.Value, fields.names))
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			d.report(kp, "L-duplicate-key", child, fmt.Sprintf("key %q is already set at line %d", k.Value, first.Line), "keep one of them")
+			d.report(kp, "L-duplicate-key", child, fmt.Sprintf("key %s is already set at line %d", Quote(k.Value), first.Line), "keep one of them")
 			continue
 		}
 		seen[k.Value] = kp
@@ -290,9 +347,9 @@ func describe(n *yaml.Node) string {
 		return "a " + kindName(n)
 	}
 	if n.ShortTag() == "!!str" {
-		return fmt.Sprintf("the string %q", n.Value)
+		return "the string " + Quote(n.Value)
 	}
-	return fmt.Sprintf("%q", n.Value)
+	return Quote(n.Value)
 }
 
 // suggest names the known key closest to an unknown one.
@@ -301,6 +358,11 @@ func suggest(key string, names []string) string {
 	for _, name := range names {
 		if strings.EqualFold(name, key) {
 			return fmt.Sprintf("did you mean %q? keys are lower case", name)
+		}
+		// Lengths further apart than bestDist cannot be closer, and
+		// skipping them keeps a huge key from costing a huge computation.
+		if abs(len(key)-len(name)) >= bestDist {
+			continue
 		}
 		if dist := Levenshtein(strings.ToLower(key), name); dist < bestDist {
 			best, bestDist = name, dist
@@ -311,6 +373,8 @@ func suggest(key string, names []string) string {
 	}
 	return "known keys: " + strings.Join(names, ", ")
 }
+
+func abs(n int) int { return max(n, -n) }
 
 // Levenshtein is the edit distance between two strings, in bytes.
 func Levenshtein(a, b string) int {
@@ -331,4 +395,25 @@ func Levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// badByte finds the first character YAML refuses anywhere in a file (a
+// control character or invalid UTF-8) and says where it is, counting
+// columns in characters as the parser does.
+func badByte(data []byte) (Pos, string, bool) {
+	p := Pos{Line: 1, Col: 1}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return p, fmt.Sprintf("the byte 0x%02x, which is not UTF-8", data[i]), true
+		case r == '\n':
+			p.Line, p.Col = p.Line+1, 0
+		case r < 0x20 && r != '\t' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85:
+			return p, fmt.Sprintf("the control character %q", r), true
+		}
+		p.Col++
+		i += size
+	}
+	return Pos{}, "", false
 }

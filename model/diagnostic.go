@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Severity of a finding. Errors make a cluster file invalid; warnings do not.
@@ -91,4 +93,22 @@ func (p Positions) Of(path string) Pos {
 func (p Positions) Has(path string) bool {
 	_, ok := p[path]
 	return ok
+}
+
+// maxQuoted is how much of a value a message repeats.
+const maxQuoted = 48
+
+// Quote writes a value for a message: Go-quoted with ASCII escapes, so
+// control, invisible and look-alike characters (a Cyrillic "а" in "nаme")
+// show as what they are, and cut after maxQuoted bytes so a huge value
+// does not drown the message.
+func Quote(v string) string {
+	if len(v) <= maxQuoted {
+		return strconv.QuoteToASCII(v)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.QuoteToASCII(v[:cut]), len(v))
 }

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -20,20 +19,28 @@ func (e *ValueError) Error() string { return e.Msg }
 func (d *Duration) UnmarshalText(b []byte) error {
 	s := string(b)
 	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("duration %q has no unit", s), Hint: "write a unit, e.g. " + s + "s"}
+		return &ValueError{Code: "L-value", Msg: "duration " + Quote(s) + " has no unit", Hint: "write a unit, e.g. " + shortNumber(s) + "s"}
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("%q is not a duration", s), Hint: `write a number and a unit: "500ms", "5s", "2m", "1h"`}
+		return &ValueError{Code: "L-value", Msg: Quote(s) + " is not a duration", Hint: `write a number and a unit: "500ms", "5s", "2m", "1h"`}
 	}
 	if v <= 0 {
-		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("duration %q must be positive", s), Hint: "use a value above zero"}
+		return &ValueError{Code: "L-value", Msg: "duration " + Quote(s) + " must be positive", Hint: "use a value above zero"}
 	}
 	if v%time.Millisecond != 0 {
-		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("duration %q is finer than a millisecond", s), Hint: "round to whole milliseconds"}
+		return &ValueError{Code: "L-value", Msg: "duration " + Quote(s) + " is finer than a millisecond", Hint: "round to whole milliseconds"}
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// shortNumber repeats a number in a hint, or a sample one when it is long.
+func shortNumber(s string) string {
+	if len(s) > 10 {
+		return "5"
+	}
+	return s
 }
 
 // String renders the duration the way it is written in cluster files.
@@ -55,7 +62,7 @@ func (s *Size) UnmarshalText(b []byte) error {
 	}
 	v, err := strconv.ParseInt(text, 10, 64)
 	if err != nil || v <= 0 || v > (1<<40)/mult {
-		return &ValueError{Code: "L-value", Msg: fmt.Sprintf("%q is not a size", string(b)), Hint: `write bytes or a number with k, m or g: "512k", "10m", "1g" (at most 1024g)`}
+		return &ValueError{Code: "L-value", Msg: Quote(string(b)) + " is not a size", Hint: `write bytes or a number with k, m or g: "512k", "10m", "1g" (at most 1024g)`}
 	}
 	*s = Size(v * mult)
 	return nil

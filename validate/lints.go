@@ -74,9 +74,9 @@ var Lints = []Lint{
 	{"L-duplicate-key", model.SevError, "a key is set twice",
 		"YAML keeps only one of two equal keys; lbgen refuses the file rather than guess which one you meant.\n\nFix: keep one."},
 	{"L-fallback", model.SevError, "fallback data center is invalid",
-		"Each fallback needs a unique `name` ([A-Za-z0-9_.-]+) and a `url` of the form http://HOST[:PORT] or\n" +
-			"https://HOST[:PORT], without path, query or credentials; the original URI is appended. At most 4\n" +
-			"fallbacks are accepted, because nginx chains them through internal redirects.\n\n" +
+		"Each fallback needs a unique `name` ([A-Za-z0-9_.-], at most 63 characters) and a `url` of the form\n" +
+			"http://HOST[:PORT] or https://HOST[:PORT], without path, query or credentials; the original URI is\n" +
+			"appended. At most 4 fallbacks are accepted, because nginx chains them through internal redirects.\n\n" +
 			"Fix: e.g. `- {name: dc2, url: \"https://lb.dc2.example.com\"}`."},
 	{"L-haproxy-timeout", model.SevError, "a time is longer than HAProxy accepts",
 		"HAProxy keeps timeouts and check intervals in milliseconds in a signed 32-bit number, so it refuses\n" +
@@ -150,11 +150,17 @@ var Lints = []Lint{
 	{"L-unknown-key", model.SevError, "unknown key",
 		"The cluster file is decoded strictly: a key lbgen does not know is an error, because a misspelled key\n" +
 			"would otherwise be ignored silently. Keys are lower case.\n\nFix: correct the spelling (the message suggests the closest key) or remove it."},
+	{"L-too-long", model.SevError, "value longer than every target can carry",
+		"Strings are limited to 1024 bytes: nginx refuses a single token of 4 KB or more, and a path can double\n" +
+			"in length when it is escaped for a regular expression. Names, cookies, hosts and fallback names have\n" +
+			"tighter limits, reported under their own codes.\n\nFix: shorten the value."},
 	{"L-unsafe-string", model.SevError, "value would break out of a config statement",
-		"Values are written into nginx, Apache and HAProxy configs. Quotes, `;`, braces, `$`, `#`, backslashes,\n" +
-			"backticks, spaces where a single word is expected, and control characters (newlines, NUL) could end a\n" +
-			"directive early or start a new one, so they are refused in names, hosts, paths, cookie names,\n" +
-			"URLs and file paths.\n\nFix: remove the character; none of these fields needs it."},
+		"Values are written into nginx, Apache and HAProxy configs. Quotes, `;`, braces, `$`, `#`, `%`,\n" +
+			"backslashes, backticks, spaces where a single word is expected, control characters (newlines, NUL)\n" +
+			"and non-ASCII characters (look-alikes such as U+037E \";\", invisible ones such as U+200B) could end a\n" +
+			"directive early, start a new one, or expand a variable or expression (nginx `$var`, Apache\n" +
+			"`%{VAR}`, HAProxy `%[sample]`), so they are refused in every string field: names, hosts, paths,\n" +
+			"cookie names, addresses, URLs and file paths.\n\nFix: remove the character; none of these fields needs it."},
 	{"L-value", model.SevError, "a value is not one of the accepted ones",
 		"Enumerations (`preset`, `state`, `tls.upstream`), durations (\"500ms\", \"5s\", \"1h\") and sizes\n" +
 			"(\"512k\", \"10m\") accept only the forms listed in the message.\n\nFix: use one of the listed values."},
@@ -164,8 +170,9 @@ var Lints = []Lint{
 		"`weight` is 1-100 (Apache's lbfactor limit; nginx and HAProxy accept the same range). Use\n" +
 			"`state: drain` or `state: down` instead of weight 0.\n\nFix: e.g. `weight: 2` for a node twice as large."},
 	{"L-yaml", model.SevError, "file is not a readable YAML document",
-		"The file must be a single YAML document, at most 64 MiB, whose aliases do not expand beyond a few\n" +
-			"million values.\n\nFix: correct the syntax at the reported line."},
+		"The file must be a single UTF-8 YAML document of at most 16 MiB, without control characters, whose\n" +
+			"aliases expand to at most 100,000 values. These bounds keep the time and memory lbgen needs small\n" +
+			"whatever the file holds. Reading stops after 1000 errors.\n\nFix: correct the syntax at the reported line."},
 }
 
 // Explain returns the documentation of a lint code.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lbgen/lbgen/model"
 )
@@ -29,14 +30,33 @@ func Load(file string, data []byte) (*model.Cluster, []Diagnostic) {
 	return c, diags
 }
 
-// withoutDecoded drops findings about values decoding already refused:
-// their zero value says nothing about what was written.
+// withoutDecoded drops findings about values decoding already refused, and
+// about anything inside them: their zero value says nothing about what was
+// written (a node that is a list is not also missing its name).
 func withoutDecoded(checks, decoded []Diagnostic) []Diagnostic {
 	bad := map[string]bool{}
 	for _, d := range decoded {
-		bad[d.Path] = true
+		if d.Path != "" {
+			bad[d.Path] = true
+		}
 	}
-	return slices.DeleteFunc(checks, func(d Diagnostic) bool { return d.Path != "" && bad[d.Path] })
+	return slices.DeleteFunc(checks, func(d Diagnostic) bool {
+		for p := d.Path; p != ""; p = parent(p) {
+			if bad[p] {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// parent strips the last key or index from a field path.
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
 }
 
 // Cluster checks a decoded cluster as written. It does not modify c.
@@ -88,16 +108,31 @@ func (ch *checker) warnf(path, code, hint, format string, args ...any) {
 	ch.add(model.SevWarning, path, code, hint, format, args...)
 }
 
-// safe reports a value that could end a config statement early. Every
-// string field goes through it before its own syntax check.
+// unsafeChars end a statement, quoted string or comment, or start a
+// variable or expression (nginx $var, Apache %{...}, HAProxy %[...]) in
+// some target.
+const unsafeChars = "\"'`;{}$#%\\"
+
+// maxStringLen bounds every string: nginx refuses tokens of 4 KB and more,
+// and a URL path may double in length when escaped for a regex.
+const maxStringLen = 1024
+
+// safe reports a value that could end a config statement early or that no
+// target can carry. Every string field goes through it before its own
+// syntax check.
 func (ch *checker) safe(path, v string) bool {
 	for i := 0; i < len(v); i++ {
 		b := v[i]
-		if b > 0x20 && b < 0x7f && !strings.ContainsRune("\"'`;{}$#\\", rune(b)) {
+		if b > 0x20 && b < 0x7f && !strings.ContainsRune(unsafeChars, rune(b)) {
 			continue
 		}
-		ch.errorf(path, "L-unsafe-string", "remove it; use printable ASCII without spaces, quotes or ; { } $ # \\ `",
+		ch.errorf(path, "L-unsafe-string", "remove it; use printable ASCII without spaces, quotes or ; { } $ # % \\ `",
 			"%s contains %s, which could break out of a config statement", path, describeByte(v, i))
+		return false
+	}
+	if len(v) > maxStringLen {
+		ch.errorf(path, "L-too-long", "shorten it; no field needs more than 1024 bytes",
+			"%s is %d bytes long, more than the %d every target can carry", path, len(v), maxStringLen)
 		return false
 	}
 	return true
@@ -107,8 +142,10 @@ func describeByte(v string, i int) string {
 	b := v[i]
 	switch {
 	case b >= 0x80:
-		r := []rune(v[i:])[0]
+		r, _ := utf8.DecodeRuneInString(v[i:])
 		return fmt.Sprintf("the non-ASCII character %q (U+%04X)", r, r)
+	case b == '\n' && i == len(v)-1:
+		return "a line break at its end (YAML keeps one after | or >; write |- or the value on the key's line)"
 	case b == ' ':
 		return "a space"
 	case b < 0x20 || b == 0x7f:
@@ -131,12 +168,12 @@ func (ch *checker) identity() {
 	if ch.required("name", ch.raw.Name != "") && ch.safe("name", c.Name) {
 		if !clusterName.MatchString(c.Name) || len(c.Name) > 32 {
 			ch.errorf("name", "L-cluster-name", "use lower-case letters, digits, - and _, starting with a letter, e.g. `cobrowse`",
-				"name %q must match [a-z][a-z0-9_-]* and be at most 32 characters", c.Name)
+				"name %s must match [a-z][a-z0-9_-]* and be at most 32 characters", model.Quote(c.Name))
 		}
 	}
 	if ch.raw.Preset != "" && ch.safe("preset", c.Preset) {
 		if _, ok := model.LookupPreset(c.Preset); !ok {
-			ch.errorf("preset", "L-value", "use one of: "+strings.Join(model.PresetNames(), ", "), "unknown preset %q", c.Preset)
+			ch.errorf("preset", "L-value", "use one of: "+strings.Join(model.PresetNames(), ", "), "unknown preset %s", model.Quote(c.Preset))
 		}
 	}
 	ch.required("listen", len(c.Listen) > 0)
@@ -165,7 +202,7 @@ func (ch *checker) sticky() {
 		switch {
 		case !cookieToken.MatchString(name):
 			ch.errorf("sticky.cookie", "L-cookie-name", "use letters, digits and ! % & * + - . ^ _ ~ only",
-				"cookie name %q is not a token every target can read", name)
+				"cookie name %s is not a token every target can read", model.Quote(name))
 		case len(name) > maxStickyName:
 			ch.errorf("sticky.cookie", "L-cookie-name", "use the application's cookie name; Apache accepts at most 63 characters",
 				"cookie name is %d characters long", len(name))
@@ -176,7 +213,7 @@ func (ch *checker) sticky() {
 	if p := c.Sticky.Param; p != "" && ch.safe("sticky.param", p) {
 		if !paramName.MatchString(p) || len(p) > maxStickyName {
 			ch.errorf("sticky.param", "L-sticky-param", "use letters, digits, - . _ ~, at most 63 characters",
-				"URL parameter name %q is not usable", p)
+				"URL parameter name %s is not usable", model.Quote(p))
 		}
 	}
 }
@@ -190,7 +227,7 @@ func (ch *checker) cookieNearMiss(name string) {
 			model.Levenshtein(strings.ToLower(name), strings.ToLower(p.Cookie)) <= 1
 		if near {
 			ch.warnf("sticky.cookie", "L-cookie-name", fmt.Sprintf("the %s application sets %q; targets match cookie names exactly, so a wrong spelling sends every request to round robin", p.Name, p.Cookie),
-				"cookie name %q looks like a misspelling of %q", name, p.Cookie)
+				"cookie name %s looks like a misspelling of %s", model.Quote(name), model.Quote(p.Cookie))
 			return
 		}
 	}
@@ -208,7 +245,7 @@ func (ch *checker) path(path, v string) bool {
 	}
 	if bad {
 		ch.errorf(path, "L-path", "start with / and use letters, digits and - . _ ~ / ! * + , = : @ only (no ?, #, %, // or .. segments)",
-			"%s %q is not an absolute URL path", path, v)
+			"%s %s is not an absolute URL path", path, model.Quote(v))
 	}
 	return !bad
 }
@@ -229,7 +266,7 @@ func (ch *checker) paths() {
 		}
 		if ip == "/" || c.Path == ip || strings.HasPrefix(c.Path, ip+"/") {
 			ch.errorf(path, "L-internal-path", "list only the sub-paths meant for internal applications, e.g. "+c.Path+"/rest",
-				"internal path %q covers the whole application at %s", ip, c.Path)
+				"internal path %s covers the whole application at %s", model.Quote(ip), model.Quote(c.Path))
 		}
 	}
 	if len(c.InternalPaths) > 0 && !internalListener {
@@ -248,13 +285,13 @@ func (ch *checker) allowList(path string, allow []string) {
 		if err != nil {
 			addr, aerr := netip.ParseAddr(a)
 			if aerr != nil {
-				ch.errorf(p, "L-cidr", "write an IP address or a CIDR network such as 10.0.0.0/8", "%q is not an IP address or CIDR network", a)
+				ch.errorf(p, "L-cidr", "write an IP address or a CIDR network such as 10.0.0.0/8", "%s is not an IP address or CIDR network", model.Quote(a))
 				continue
 			}
 			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
 		if prefix.Bits() == 0 {
-			ch.errorf(p, "L-allow-all", "list only the networks that need access, e.g. 10.0.0.0/8", "%q admits every address", a)
+			ch.errorf(p, "L-allow-all", "list only the networks that need access, e.g. 10.0.0.0/8", "%s admits every address", model.Quote(a))
 		}
 	}
 }
@@ -290,7 +327,7 @@ func (ch *checker) listeners() {
 		for _, o := range seen {
 			if b.conflicts(o) {
 				ch.errorf(path, "L-duplicate-addr", "give each listener its own port, or bind specific addresses on both",
-					"%s %q overlaps %s", path, addr, o.path)
+					"%s %s overlaps %s", path, model.Quote(addr), o.path)
 				return
 			}
 		}
@@ -304,7 +341,7 @@ func (ch *checker) listeners() {
 		bind(path+".addr", l.Addr)
 		if l.Internal && len(l.Allow) == 0 {
 			ch.errorf(path, "L-internal-allow", "add `allow: [10.0.0.0/8]` with your internal networks",
-				"internal listener %q has no allow list", l.Addr)
+				"internal listener %s has no allow list", model.Quote(l.Addr))
 		}
 		ch.allowList(path+".allow", l.Allow)
 	}
@@ -318,7 +355,7 @@ func (ch *checker) tls() {
 	for i, l := range c.Listen {
 		if l.TLS && (c.TLS == nil || c.TLS.Certificate == "" || c.TLS.Key == "") {
 			ch.errorf(fmt.Sprintf("listen[%d].tls", i), "L-tls-missing", "set tls.certificate and tls.key to PEM files",
-				"TLS listener %q has no certificate and key", l.Addr)
+				"TLS listener %s has no certificate and key", model.Quote(l.Addr))
 		}
 	}
 	if c.TLS == nil {
@@ -333,7 +370,7 @@ func (ch *checker) tls() {
 	case model.UpstreamPlain, model.UpstreamTLS, model.UpstreamMatch:
 	default:
 		if ch.safe("tls.upstream", c.TLS.Upstream) {
-			ch.errorf("tls.upstream", "L-value", "use plain (offload), tls (re-encrypt) or match", "unknown tls.upstream %q", c.TLS.Upstream)
+			ch.errorf("tls.upstream", "L-value", "use plain (offload), tls (re-encrypt) or match", "unknown tls.upstream %s", model.Quote(c.TLS.Upstream))
 		}
 		return
 	}
@@ -343,7 +380,7 @@ func (ch *checker) tls() {
 	for i, n := range c.Nodes {
 		if n.TLSPort == 0 {
 			ch.errorf(fmt.Sprintf("nodes[%d]", i), "L-tls-port", "add `tls_port:` with the node's HTTPS port, or use tls.upstream: plain",
-				"node %q has no tls_port, which tls.upstream: %s needs", n.Name, c.TLS.Upstream)
+				"node %s has no tls_port, which tls.upstream: %s needs", model.Quote(n.Name), c.TLS.Upstream)
 		}
 	}
 }
@@ -433,7 +470,7 @@ func (ch *checker) nodes() {
 		hostOK := false
 		if ch.required(path+".host", n.Host != "") && ch.safe(path+".host", n.Host) {
 			if hostOK = validHost(n.Host); !hostOK {
-				ch.errorf(path+".host", "L-host", hostHint(n.Host), "host %q is not an IP address or host name", n.Host)
+				ch.errorf(path+".host", "L-host", hostHint(n.Host), "host %s is not an IP address or host name", model.Quote(n.Host))
 			}
 		}
 		if ch.required(path+".port", ch.raw.Pos.Has(path+".port")) {
@@ -451,14 +488,14 @@ func (ch *checker) nodes() {
 		case model.StateDrain, model.StateDown, model.StateStandby:
 		default:
 			if ch.safe(path+".state", n.State) {
-				ch.errorf(path+".state", "L-value", "use active, drain, standby or down", "unknown state %q", n.State)
+				ch.errorf(path+".state", "L-value", "use active, drain, standby or down", "unknown state %s", model.Quote(n.State))
 			}
 		}
 		if hostOK && n.Port > 0 {
 			key := strings.ToLower(model.HostPort(n.Host, n.Port))
 			if first, dup := addrs[key]; dup {
 				ch.errorf(path, "L-duplicate-addr", "each node is one server: remove the duplicate or correct its port",
-					"node %q has the same address %s as %s", n.Name, key, first)
+					"node %s has the same address %s as %s", model.Quote(n.Name), key, first)
 			} else {
 				addrs[key] = path
 			}
@@ -484,7 +521,7 @@ func (ch *checker) nodeName(path string, n model.Node, names map[string]string) 
 	}
 	for i := 0; i < len(n.Name); i++ {
 		if !isCookieOctet(n.Name[i]) {
-			ch.errorf(path, "L-node-name", hint, "node name %q contains %q, which cannot appear in a cookie value", n.Name, rune(n.Name[i]))
+			ch.errorf(path, "L-node-name", hint, "node name %s contains %q, which cannot appear in a cookie value", model.Quote(n.Name), rune(n.Name[i]))
 			return
 		}
 	}
@@ -495,7 +532,7 @@ func (ch *checker) nodeName(path string, n model.Node, names map[string]string) 
 	key := strings.ToLower(n.Name)
 	if first, dup := names[key]; dup {
 		ch.errorf(path, "L-node-duplicate", "give every node its own application name; names are compared ignoring case because nginx does",
-			"node name %q is already used by %s", n.Name, first)
+			"node name %s is already used by %s", model.Quote(n.Name), first)
 		return
 	}
 	names[key] = path
@@ -520,17 +557,17 @@ func (ch *checker) fallbacks() {
 	for i, f := range ch.c.Fallback {
 		path := fmt.Sprintf("fallback[%d]", i)
 		if ch.required(path+".name", f.Name != "") && ch.safe(path+".name", f.Name) {
-			if !fallbackName.MatchString(f.Name) {
-				ch.errorf(path+".name", "L-fallback", "use letters, digits, - . _", "fallback name %q is not usable", f.Name)
+			if !fallbackName.MatchString(f.Name) || len(f.Name) > maxStickyName {
+				ch.errorf(path+".name", "L-fallback", "use letters, digits, - . _, at most 63 characters", "fallback name %s is not usable", model.Quote(f.Name))
 			} else if first, dup := seen[f.Name]; dup {
-				ch.errorf(path+".name", "L-fallback", "give each fallback its own name", "fallback name %q is already used by %s", f.Name, first)
+				ch.errorf(path+".name", "L-fallback", "give each fallback its own name", "fallback name %s is already used by %s", model.Quote(f.Name), first)
 			} else {
 				seen[f.Name] = path
 			}
 		}
 		if ch.required(path+".url", f.URL != "") && ch.safe(path+".url", f.URL) {
 			if msg := checkFallbackURL(f.URL); msg != "" {
-				ch.errorf(path+".url", "L-fallback", `write http://HOST[:PORT] or https://HOST[:PORT], e.g. "https://lb.dc2.example.com"`, "fallback url %q %s", f.URL, msg)
+				ch.errorf(path+".url", "L-fallback", `write http://HOST[:PORT] or https://HOST[:PORT], e.g. "https://lb.dc2.example.com"`, "fallback url %s %s", model.Quote(f.URL), msg)
 			}
 		}
 	}

@@ -15,7 +15,9 @@ import (
 )
 
 // readCluster reads a cluster file, or standard input for "-", and returns
-// its bytes and the name findings are reported under.
+// its bytes and the name findings are reported under. It reads one byte
+// more than a cluster file may hold, so the size limit is reported rather
+// than an endless or huge input (/dev/zero, a log file) read into memory.
 func readCluster(cmd *cobra.Command, path string) ([]byte, string, error) {
 	if path == "-" {
 		data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), model.MaxFileSize+1))
@@ -24,7 +26,12 @@ func readCluster(cmd *cobra.Command, path string) ([]byte, string, error) {
 		}
 		return data, "<stdin>", nil
 	}
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", withCode(exitFailure, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, model.MaxFileSize+1))
 	if err != nil {
 		return nil, "", withCode(exitFailure, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,12 +31,13 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		UpdateScripts:       golden.Update(),
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exitcode": cmdExitcode,
-			"perm":     cmdPerm,
-			"backend":  cmdBackend,
-			"envsubst": cmdEnvsubst,
-			"waitfile": cmdWaitfile,
-			"get":      cmdGet,
+			"exitcode":   cmdExitcode,
+			"perm":       cmdPerm,
+			"find-files": cmdFindFiles,
+			"backend":    cmdBackend,
+			"envsubst":   cmdEnvsubst,
+			"waitfile":   cmdWaitfile,
+			"get":        cmdGet,
 		},
 	})
 }
@@ -139,4 +141,29 @@ func cmdGet(ts *testscript.TestScript, neg bool, args []string) {
 		node = a.Node
 	}
 	fmt.Fprintf(ts.Stdout(), "%d %s\n", resp.StatusCode, node)
+}
+
+// cmdFindFiles prints every file, link and directory under DIR, relative
+// and with slashes, so scripts can show that nothing was left behind:
+// find-files out
+func cmdFindFiles(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: find-files DIR")
+	}
+	root := ts.MkAbs(args[0])
+	ts.Check(filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		switch {
+		case d.IsDir():
+			rel += "/"
+		case d.Type()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			rel += " -> " + filepath.ToSlash(target)
+		}
+		fmt.Fprintln(ts.Stdout(), filepath.ToSlash(rel))
+		return err
+	}))
 }

@@ -16,8 +16,10 @@ func newRenderCmd() *cobra.Command {
 		Short: "Write the load-balancer configuration for one or more targets",
 		Long: `render writes nginx.conf, httpd.conf or haproxy.cfg into the output directory,
 creating the log, run and temp directories the config needs. Files are
-replaced atomically and only when their content changes; nothing is written
-when the cluster file has errors.
+replaced atomically and only when their content changes, all or nothing:
+every file is staged before any is replaced, so nothing changes when the
+cluster file has errors or any file cannot be written. A symlink at an
+output path is followed and kept.
 
 With --check nothing is written: stale or missing files are listed and the
 exit code is 4. --diff prints what would change (and writes nothing).`,

@@ -1,0 +1,176 @@
+package generator_test
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lbgen/lbgen/generator"
+	"github.com/lbgen/lbgen/model"
+)
+
+// secureDefaults are, per target, the lines (trimmed) docs/security.md
+// promises in a complete config, and how an internal path is refused on
+// public listeners.
+var secureDefaults = map[generator.Target]struct {
+	// tls lines appear when a listener has TLS: TLS 1.2+ and the cipher list.
+	tls []string
+	// banner lines keep the version out of headers and error pages.
+	banner []string
+	// admin lines appear with the admin page.
+	admin []string
+	// denies returns patterns that refuse internal path p.
+	denies func(p string) []string
+}{
+	generator.Nginx: {
+		tls:    []string{"ssl_protocols TLSv1.2 TLSv1.3;", "ssl_ciphers " + generator.TLSCiphers + ";", "ssl_session_tickets off;"},
+		banner: []string{"server_tokens off;"},
+		denies: func(p string) []string {
+			q := regexp.QuoteMeta(p)
+			return []string{`location = "?` + q + `"? \{\s+return 403;`, `location \^~ "?` + q + `/"? \{\s+return 403;`}
+		},
+	},
+	generator.Apache: {
+		tls:    []string{"SSLProtocol -all +TLSv1.2 +TLSv1.3", "SSLCipherSuite " + generator.TLSCiphers, "SSLSessionTickets off"},
+		banner: []string{"ServerTokens Prod", "ServerSignature Off", "TraceEnable Off"},
+		denies: func(p string) []string {
+			return []string{`<LocationMatch "\^` + regexp.QuoteMeta(regexp.QuoteMeta(p)) + `\(\?:/\|%2\[Ff\]\|\$\)">\s+Require all denied`}
+		},
+	},
+	generator.HAProxy: {
+		tls:   []string{"ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets", "ssl-default-bind-ciphers " + generator.TLSCiphers},
+		admin: []string{"stats hide-version"},
+		denies: func(p string) []string {
+			q := regexp.QuoteMeta(p)
+			return []string{`acl internal_path \S+ -m str "?` + q + `"?\n`, `acl internal_path \S+ -m beg "?` + q + `/"?\n`,
+				`http-request deny deny_status 403 if internal_path\n`}
+		},
+	},
+}
+
+var (
+	// protocolRE finds protocol names with what turns them off ("-",
+	// "no-"), and allRE a keyword enabling every protocol.
+	protocolRE = regexp.MustCompile(`(?i)[a-z-]*(?:sslv[23]|tlsv1(?:\.?[0-3])?)\b`)
+	allRE      = regexp.MustCompile(`(?i)(?:^|\s)\+?all\b`)
+	// weakCipherRE finds cipher names that must not appear in a list.
+	weakCipherRE = regexp.MustCompile(`(?i)\b(?:RC4|3DES|DES-CBC3?|MD5|EXPORT|aNULL|eNULL|NULL-SHA)\b`)
+	// adminRE finds the admin surfaces of the three servers.
+	adminRE = regexp.MustCompile(`(?i)balancer-manager|server-status|server-info|stub_status|\bstats (?:enable|uri|socket|admin)\b`)
+)
+
+// weakProtocol returns a protocol older than TLS 1.2 that line enables:
+// named without "-" or "no-", or through "all".
+func weakProtocol(line string) string {
+	names := protocolRE.FindAllString(line, -1)
+	for _, p := range names {
+		lower := strings.ToLower(p)
+		if !strings.HasPrefix(lower, "-") && !strings.HasPrefix(lower, "no-") &&
+			!strings.HasSuffix(lower, "tlsv1.2") && !strings.HasSuffix(lower, "tlsv1.3") {
+			return p
+		}
+	}
+	if len(names) > 0 && allRE.MatchString(line) {
+		return "every protocol"
+	}
+	return ""
+}
+
+// TestSecureDefaults audits every golden config (every fixture, every
+// target) for the defaults docs/security.md promises: TLS 1.2+ and the
+// modern cipher list on TLS listeners, no version banner, no admin surface
+// unless the cluster asks for one (then read-only, behind its allow list),
+// and internal paths refused on public listeners. TestParity shows the
+// last one on the real servers, including encoded and dotted spellings.
+func TestSecureDefaults(t *testing.T) {
+	eachFixture(t, func(t *testing.T, _, file string, c *model.Cluster, target generator.Target) {
+		want, ok := secureDefaults[target]
+		if !ok {
+			t.Fatalf("no secure defaults for %s: add its lines to secureDefaults and docs/security.md", target)
+		}
+		out, err := generator.Render(c, target, options(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(out.Files[0].Data)
+		var lines []string
+		for l := range strings.Lines(text) {
+			if l = strings.TrimSpace(l); !strings.HasPrefix(l, "#") {
+				lines = append(lines, l)
+			}
+		}
+		config := strings.Join(lines, "\n")
+		require := func(what string, want []string) {
+			for _, w := range want {
+				if !slices.Contains(lines, w) {
+					t.Errorf("%s: no line %q", what, w)
+				}
+			}
+		}
+		require("banner", want.banner)
+		if slices.ContainsFunc(c.Listen, func(l model.Listener) bool { return l.TLS }) {
+			require("TLS listener", want.tls)
+		}
+		for _, l := range lines {
+			if p := weakProtocol(l); p != "" {
+				t.Errorf("%s is enabled: %s", p, l)
+			}
+		}
+		if m := weakCipherRE.FindString(config); m != "" {
+			t.Errorf("weak cipher %s", m)
+		}
+		admin := adminRE.FindAllString(config, -1)
+		switch {
+		case c.Admin == nil && len(admin) > 0:
+			t.Errorf("admin surface %v without admin in the cluster", admin)
+		case c.Admin != nil && len(admin) > 0:
+			require("admin page", want.admin)
+			for _, a := range c.Admin.Allow {
+				if !strings.Contains(config, a) {
+					t.Errorf("admin allow entry %s is not in the config", a)
+				}
+			}
+			if strings.Contains(config, "stats admin") {
+				t.Error("the statistics page can change servers (stats admin)")
+			}
+		}
+		if slices.ContainsFunc(c.Listen, func(l model.Listener) bool { return !l.Internal }) {
+			for _, p := range c.InternalPaths {
+				for _, re := range want.denies(p) {
+					if !regexp.MustCompile(re).MatchString(config) {
+						t.Errorf("internal path %s: no %s", p, re)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSecureDefaultsFailing feeds the audit's checks configs that break
+// each promise, so a check that passes anything is noticed.
+func TestSecureDefaultsFailing(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"ssl_protocols TLSv1 TLSv1.2;", "TLSv1"},
+		{"SSLProtocol all -SSLv3", "every protocol"},
+		{"ssl-default-bind-options ssl-min-ver TLSv1.0", "TLSv1.0"},
+		{"SSLProtocol -all +TLSv1.2 +TLSv1.3", ""},
+		{"ssl-default-bind-options ssl-min-ver TLSv1.2 no-tlsv11", ""},
+	} {
+		if got := weakProtocol(tc.line); got != tc.want {
+			t.Errorf("weakProtocol(%q) = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		re   *regexp.Regexp
+		text string
+	}{
+		{weakCipherRE, "ssl_ciphers HIGH:RC4;"},
+		{adminRE, "stats socket run/admin.sock level admin"},
+		{adminRE, "<Location /server-status>"},
+	} {
+		if !tc.re.MatchString(tc.text) {
+			t.Errorf("%s does not find %q", tc.re, tc.text)
+		}
+	}
+}

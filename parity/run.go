@@ -213,6 +213,12 @@ func runOne(ctx context.Context, s *Sandbox, r Runner, dir string, selected []st
 			if sc.fresh != fresh || !slices.Contains(selected, sc.name) {
 				continue
 			}
+			if err := ctx.Err(); err != nil {
+				if shared != nil {
+					shared()
+				}
+				return nil, err
+			}
 			res := Result{Scenario: sc.name, Rule: sc.rule, Runner: r.Name()}
 			e := newEnv(ctx, s)
 			if why := sc.needsOf(e); why != "" {

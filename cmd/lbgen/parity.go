@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -64,7 +69,13 @@ func runParity(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := parity.Run(cmd.Context(), c, name, parity.Options{Runners: runners, Scenarios: scenarios, Progress: cmd.ErrOrStderr()})
+	// Ctrl-C ends the run after the current scenario, stopping what it started.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := parity.Run(ctx, c, name, parity.Options{Runners: runners, Scenarios: scenarios, Progress: cmd.ErrOrStderr()})
+	if errors.Is(err, context.Canceled) {
+		return withCode(exitFailure, errors.New("interrupted; every server and backend it started is stopped"))
+	}
 	if err != nil {
 		return withCode(exitFailure, err)
 	}

@@ -193,8 +193,11 @@ func TestGracefulShutdown(t *testing.T) {
 		conn.Close()
 		t.Error("listener still accepts after Shutdown")
 	}
+	// A check already on the wire when Shutdown stopped the loop may still
+	// reach the node; after that, none may follow (they ran every 20ms).
+	time.Sleep(50 * time.Millisecond)
 	checks := a.health.Load()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	if a.health.Load() != checks {
 		t.Error("health checks continue after Shutdown")
 	}

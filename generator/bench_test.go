@@ -2,37 +2,18 @@ package generator_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/validate"
 )
 
-// clusterYAML writes a cobrowse cluster with n nodes, some draining and
-// some on standby, as a user would.
-func clusterYAML(n int) []byte {
-	var b strings.Builder
-	b.WriteString("version: 1\nname: bench\npreset: cobrowse\nlisten:\n  - addr: \"8080\"\n  - {addr: \"10.1.0.5:9080\", internal: true, allow: [10.0.0.0/8]}\ninternal_paths: [/cobrowse/rest]\nnodes:\n")
-	for i := range n {
-		state := "active"
-		switch {
-		case i%50 == 49:
-			state = "drain"
-		case i%100 == 98:
-			state = "standby"
-		}
-		fmt.Fprintf(&b, "  - {name: CB_Server_%05d, host: 10.%d.%d.%d, port: 8700, state: %s}\n", i, i>>16, (i>>8)&255, i&255, state)
-	}
-	return []byte(b.String())
-}
-
 // BenchmarkRender measures decode + validate + render of one target, the
-// work `lbgen render` does, as the cluster grows; ns/node stays flat
+// work `lbgen render` does, as the cluster (largeCluster) grows; ns/node stays flat
 // while the cost grows linearly.
 func BenchmarkRender(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 10000} {
-		data := clusterYAML(n)
+		data := largeCluster(n)
 		for _, target := range generator.Targets {
 			b.Run(fmt.Sprintf("%s/nodes=%d", target, n), func(b *testing.B) {
 				b.ReportAllocs()
@@ -56,7 +37,7 @@ func BenchmarkRender(b *testing.B) {
 // decoded and validated once, as `lbgen render -t all` does.
 func BenchmarkRenderAll(b *testing.B) {
 	const n = 10000
-	data := clusterYAML(n)
+	data := largeCluster(n)
 	b.ReportAllocs()
 	for b.Loop() {
 		c, diags := validate.Load("bench.yaml", data)

@@ -11,11 +11,7 @@ import (
 )
 
 func TestHAProxyQuoting(t *testing.T) {
-	for _, tc := range []struct {
-		fn      func(string) (string, error)
-		in, out string
-		bad     bool
-	}{
+	checkQuoting(t, []quoteCase{
 		{fn: haproxyQuote, in: "/cobrowse/rest", out: "/cobrowse/rest"},
 		{fn: haproxyQuote, in: "[fd00::10]:8443", out: "[fd00::10]:8443"},
 		{fn: haproxyQuote, in: "n.1+a@b", out: "n.1+a@b"},
@@ -33,18 +29,7 @@ func TestHAProxyQuoting(t *testing.T) {
 		{fn: haproxySingleQuote, in: "it's", bad: true},
 		{fn: haproxyComment, in: "/cobrowse/health", out: "/cobrowse/health"},
 		{fn: haproxyComment, in: "x\nserver evil 10.0.0.9:80", bad: true},
-	} {
-		got, err := tc.fn(tc.in)
-		if tc.bad {
-			if err == nil {
-				t.Errorf("%q: accepted as %s, want an error", tc.in, got)
-			}
-			continue
-		}
-		if err != nil || got != tc.out {
-			t.Errorf("%q: got %s, %v; want %s", tc.in, got, err, tc.out)
-		}
-	}
+	})
 	// The argument parser takes one level of backslashes and quotes.
 	if got, want := haproxyArg(`a\.b"c`), `"a\\.b\"c"`; got != want {
 		t.Errorf("haproxyArg: got %s, want %s", got, want)

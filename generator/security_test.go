@@ -27,8 +27,15 @@ var secureDefaults = map[generator.Target]struct {
 		tls:    []string{"ssl_protocols TLSv1.2 TLSv1.3;", "ssl_ciphers " + generator.TLSCiphers + ";", "ssl_session_tickets off;"},
 		banner: []string{"server_tokens off;"},
 		denies: func(p string) []string {
-			q := regexp.QuoteMeta(p)
-			return []string{`location = "?` + q + `"? \{\s+return 403;`, `location \^~ "?` + q + `/"? \{\s+return 403;`}
+			// Every segment may carry path parameters, and a segment they
+			// leave empty, "." or ".." is refused in the raw URI.
+			re := "^"
+			for _, seg := range strings.Split(p[1:], "/") {
+				re += "/" + strings.ReplaceAll(regexp.QuoteMeta(seg), `\`, `\\`) + "(?:;[^/]*)?"
+			}
+			re += "(?:/|$)"
+			return []string{`location ~ "` + regexp.QuoteMeta(re) + `" \{\s+return 403;`,
+				regexp.QuoteMeta(`if ($request_uri ~ "^[^?]*(?:/|%2[Ff])(?:\\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])") {`) + `\s+return 403;`}
 		},
 	},
 	generator.Apache: {

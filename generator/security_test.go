@@ -42,7 +42,20 @@ var secureDefaults = map[generator.Target]struct {
 		tls:    []string{"SSLProtocol -all +TLSv1.2 +TLSv1.3", "SSLCipherSuite " + generator.TLSCiphers, "SSLSessionTickets off"},
 		banner: []string{"ServerTokens Prod", "ServerSignature Off", "TraceEnable Off"},
 		denies: func(p string) []string {
-			return []string{`<LocationMatch "\^` + regexp.QuoteMeta(regexp.QuoteMeta(p)) + `\(\?:/\|%2\[Ff\]\|\$\)">\s+Require all denied`}
+			// %2F counts as a slash, also where it ends path parameters.
+			const sep, param = `(?:/|%2[Ff])`, `(?:;(?:[^/%]|%(?!2[Ff]))*)?`
+			re := "^"
+			for i, seg := range strings.Split(p[1:], "/") {
+				if i > 0 {
+					re += sep
+				} else {
+					re += "/"
+				}
+				re += regexp.QuoteMeta(seg) + param
+			}
+			re += "(?:" + sep + "|$)"
+			return []string{regexp.QuoteMeta(`RewriteCond %{REQUEST_URI} "`+re+`" [OR]`) + `\n(?:RewriteCond %\{REQUEST_URI\} \S+ \[OR\]\n)*` +
+				regexp.QuoteMeta(`RewriteCond %{THE_REQUEST} "^\S+ [^?\s]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?\s]*(?:/|%2[Ff])"`+"\nRewriteRule ^ - [F,L]\n")}
 		},
 	},
 	generator.HAProxy: {

@@ -257,9 +257,13 @@ func under(p, prefix string) bool {
 // of p. sep matches a separator and param one character of a parameter.
 func internalPathRegex(p, sep, param string) string {
 	var b strings.Builder
-	b.WriteString("^")
-	for _, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
-		b.WriteString(sep + regexp.QuoteMeta(seg) + "(?:;" + param + "*)?")
+	for i, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+		if i == 0 {
+			b.WriteString("^/")
+		} else {
+			b.WriteString(sep)
+		}
+		b.WriteString(regexp.QuoteMeta(seg) + "(?:;" + param + "*)?")
 	}
 	b.WriteString("(?:" + sep + "|$)")
 	return b.String()

@@ -62,8 +62,12 @@ var secureDefaults = map[generator.Target]struct {
 		tls:   []string{"ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets", "ssl-default-bind-ciphers " + generator.TLSCiphers},
 		admin: []string{"stats hide-version"},
 		denies: func(p string) []string {
+			// Matched without path parameters, and a segment they leave
+			// empty, "." or ".." is refused in the raw path.
 			q := regexp.QuoteMeta(p)
-			return []string{`acl internal_path \S+ -m str "?` + q + `"?\n`, `acl internal_path \S+ -m beg "?` + q + `/"?\n`,
+			return []string{`http-request set-var\(\S+_bare\) 'var\(\S+_path\),regsub\(";\[\^/\]\*",,g\)'\n`,
+				regexp.QuoteMeta(`acl internal_path path -m reg '^[^?]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])'`),
+				`acl internal_path var\(\S+_bare\) -m str "?` + q + `"?\n`, `acl internal_path var\(\S+_bare\) -m beg "?` + q + `/"?\n`,
 				`http-request deny deny_status 403 if internal_path\n`}
 		},
 	},

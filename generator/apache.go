@@ -27,8 +27,11 @@ type apacheView struct {
 	// WebSocket idle limit, since Apache keeps a tunnel open for the larger
 	// of it and the member timeout.
 	Timeout int64
-	// Denied lists internal paths as LocationMatch patterns.
-	Denied []string
+	// Denied matches each internal path in REQUEST_URI, which is decoded
+	// and cleaned but keeps %2F and path parameters; Ambiguous finds in
+	// THE_REQUEST a segment that parameters leave empty, "." or "..".
+	Denied    []string
+	Ambiguous string
 	// Down names the nodes in state down, which are left out.
 	Down []string
 	// PathsRegex matches path and the internal paths outside it: anything
@@ -109,8 +112,12 @@ func newApacheView(v *view) (*apacheView, error) {
 	h := v.C.Health
 	av.HCParams = []string{"hcmethod=GET", "hcuri=" + h.Path, "hcinterval=" + nginxDuration(h.Interval.D()),
 		fmt.Sprintf("hcfails=%d", h.Fails), fmt.Sprintf("hcpasses=%d", h.Passes), "hcexpr=" + av.HCExpr}
+	// %2F counts as a slash: it ends a segment and its parameters.
 	for _, p := range v.InternalPaths {
-		av.Denied = append(av.Denied, "^"+regexp.QuoteMeta(p)+"(?:/|%2[Ff]|$)")
+		av.Denied = append(av.Denied, internalPathRegex(p, "(?:/|%2[Ff])", "(?:[^/%]|%(?!2[Ff]))"))
+	}
+	if len(av.Denied) > 0 {
+		av.Ambiguous = `^\S+ ` + ambiguousSegmentRegex(`[^?\s]`)
 	}
 	av.PathsRegex = apachePathsRegex(append([]string{v.C.Path}, v.InternalOutside...))
 	for _, tls := range []bool{false, true} {

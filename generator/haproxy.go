@@ -22,8 +22,12 @@ type haproxyView struct {
 	ParamExpr, ParamTest   string
 	CookieExpr, CookieTest string
 	CookieFetch            string
-	// PathExpr is the path as the nodes will resolve it.
-	PathExpr string
+	// PathExpr is the path as the nodes will resolve it; BareExpr is that
+	// path without path parameters, for internal paths. AmbiguousRegex
+	// finds in the raw path a segment that parameters leave empty, "." or
+	// "..", which a node resolves after dropping them.
+	PathExpr, BareExpr string
+	AmbiguousRegex     string
 	// Servers are the nodes that get a server line (all but state down).
 	Servers  []haproxyNode
 	Backends []haproxyBackend
@@ -99,6 +103,8 @@ func newHAProxyView(v *view) (*haproxyView, error) {
 	}
 	hv.sticky()
 	hv.PathExpr = haproxyPathExpr
+	hv.BareExpr = "var(" + hv.Var + "_path),regsub(" + haproxyArg(`;[^/]*`) + ",,g)"
+	hv.AmbiguousRegex = "^" + ambiguousSegmentRegex("[^?]")
 	hv.nodes()
 	for _, scheme := range v.UpstreamSchemes() {
 		b := haproxyBackend{Name: v.Prefix + "_nodes", TLS: scheme == "https"}

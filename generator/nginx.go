@@ -295,6 +295,19 @@ func (nginxView) ProxiedRegex(p string) string {
 	return "^" + regexp.QuoteMeta(p) + "(?:/|$)"
 }
 
+// DeniedRegex is the location regex of an internal path on public
+// listeners: $uri is decoded and cleaned but keeps path parameters.
+func (nginxView) DeniedRegex(p string) string {
+	return internalPathRegex(p, "/", "[^/]")
+}
+
+// AmbiguousRegex finds, in $request_uri, a segment that path parameters
+// leave empty, "." or ".." with more after it; $uri has resolved dot
+// segments and merged slashes by then.
+func (nginxView) AmbiguousRegex() string {
+	return "^" + ambiguousSegmentRegex("[^?]")
+}
+
 // TempDirs lists the temp directives and their paths.
 func (nginxView) TempDirs() [][2]string {
 	names := []string{"client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path"}

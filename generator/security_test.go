@@ -27,23 +27,47 @@ var secureDefaults = map[generator.Target]struct {
 		tls:    []string{"ssl_protocols TLSv1.2 TLSv1.3;", "ssl_ciphers " + generator.TLSCiphers + ";", "ssl_session_tickets off;"},
 		banner: []string{"server_tokens off;"},
 		denies: func(p string) []string {
-			q := regexp.QuoteMeta(p)
-			return []string{`location = "?` + q + `"? \{\s+return 403;`, `location \^~ "?` + q + `/"? \{\s+return 403;`}
+			// Every segment may carry path parameters, and a segment they
+			// leave empty, "." or ".." is refused in the raw URI.
+			re := "^"
+			for _, seg := range strings.Split(p[1:], "/") {
+				re += "/" + strings.ReplaceAll(regexp.QuoteMeta(seg), `\`, `\\`) + "(?:;[^/]*)?"
+			}
+			re += "(?:/|$)"
+			return []string{`location ~ "` + regexp.QuoteMeta(re) + `" \{\s+return 403;`,
+				regexp.QuoteMeta(`if ($request_uri ~ "^[^?]*(?:/|%2[Ff])(?:\\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])") {`) + `\s+return 403;`}
 		},
 	},
 	generator.Apache: {
 		tls:    []string{"SSLProtocol -all +TLSv1.2 +TLSv1.3", "SSLCipherSuite " + generator.TLSCiphers, "SSLSessionTickets off"},
 		banner: []string{"ServerTokens Prod", "ServerSignature Off", "TraceEnable Off"},
 		denies: func(p string) []string {
-			return []string{`<LocationMatch "\^` + regexp.QuoteMeta(regexp.QuoteMeta(p)) + `\(\?:/\|%2\[Ff\]\|\$\)">\s+Require all denied`}
+			// %2F counts as a slash, also where it ends path parameters.
+			const sep, param = `(?:/|%2[Ff])`, `(?:;(?:[^/%]|%(?!2[Ff]))*)?`
+			re := "^"
+			for i, seg := range strings.Split(p[1:], "/") {
+				if i > 0 {
+					re += sep
+				} else {
+					re += "/"
+				}
+				re += regexp.QuoteMeta(seg) + param
+			}
+			re += "(?:" + sep + "|$)"
+			return []string{regexp.QuoteMeta(`RewriteCond %{REQUEST_URI} "`+re+`" [OR]`) + `\n(?:RewriteCond %\{REQUEST_URI\} \S+ \[OR\]\n)*` +
+				regexp.QuoteMeta(`RewriteCond %{THE_REQUEST} "^\S+ [^?\s]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?\s]*(?:/|%2[Ff])"`+"\nRewriteRule ^ - [F,L]\n")}
 		},
 	},
 	generator.HAProxy: {
 		tls:   []string{"ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets", "ssl-default-bind-ciphers " + generator.TLSCiphers},
 		admin: []string{"stats hide-version"},
 		denies: func(p string) []string {
+			// Matched without path parameters, and a segment they leave
+			// empty, "." or ".." is refused in the raw path.
 			q := regexp.QuoteMeta(p)
-			return []string{`acl internal_path \S+ -m str "?` + q + `"?\n`, `acl internal_path \S+ -m beg "?` + q + `/"?\n`,
+			return []string{`http-request set-var\(\S+_bare\) 'var\(\S+_path\),regsub\(";\[\^/\]\*",,g\)'\n`,
+				regexp.QuoteMeta(`acl internal_path path -m reg '^[^?]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])'`),
+				`acl internal_path var\(\S+_bare\) -m str "?` + q + `"?\n`, `acl internal_path var\(\S+_bare\) -m beg "?` + q + `/"?\n`,
 				`http-request deny deny_status 403 if internal_path\n`}
 		},
 	},

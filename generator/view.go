@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,4 +244,38 @@ func sortedSet(in []string) []string {
 // under reports whether p is prefix or lies below it, segment-wise.
 func under(p, prefix string) bool {
 	return prefix == "/" || p == prefix || strings.HasPrefix(p, prefix+"/")
+}
+
+// Internal paths are matched with their path parameters removed: servlet
+// containers drop ";" and what follows it up to the next "/" from every
+// segment before they map a request, so /cobrowse/rest;x and
+// /cobrowse;x/rest reach /cobrowse/rest. The reference proxy defines the
+// rule (proxy/access.go).
+
+// internalPathRegex matches p and everything below it, segment-wise, on a
+// decoded and cleaned path, with optional parameters after each segment
+// of p. sep matches a separator and param one character of a parameter.
+func internalPathRegex(p, sep, param string) string {
+	var b strings.Builder
+	for i, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+		if i == 0 {
+			b.WriteString("^/")
+		} else {
+			b.WriteString(sep)
+		}
+		b.WriteString(regexp.QuoteMeta(seg) + "(?:;" + param + "*)?")
+	}
+	b.WriteString("(?:" + sep + "|$)")
+	return b.String()
+}
+
+// ambiguousSegmentRegex finds, in a raw (still percent-encoded) path, a
+// segment that is empty, "." or ".." once its parameters are removed and
+// has another segment after it (/;x/, /.;x/, /..;x/, also spelled with
+// %2E, %3B and %2F). A container resolves it after dropping the
+// parameters, where the balancer cannot see it: /cobrowse/x/..;/rest is
+// /cobrowse/rest to Tomcat. rest matches a character of the path.
+func ambiguousSegmentRegex(rest string) string {
+	const sep = `(?:/|%2[Ff])`
+	return rest + `*` + sep + `(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])` + rest + `*` + sep
 }

@@ -433,15 +433,31 @@ var scenarios = []scenario{
 		return nil
 	}},
 	{name: "internal-path-public-403", rule: "10", needs: needInternalPaths, run: func(e *env) error {
+		// Parameters that do not hide an internal path still reach a node,
+		// with the URI as sent.
+		passed := []string{e.under("x;jsessionid=1"), e.under("x;jsessionid=1/y"), e.under(";jsessionid=1")}
 		for _, ip := range e.c().InternalPaths {
-			for _, target := range []string{ip, ip + "/x", ip + "/x?y=1", strings.Replace(ip, "/", "//", 1) + "/x", dotted(ip), encoded(ip)} {
+			targets := []string{ip, ip + "/x", ip + "/x?y=1", strings.Replace(ip, "/", "//", 1) + "/x", dotted(ip), encoded(ip)}
+			for _, target := range append(targets, withParams(ip)...) {
 				rep, err := e.get(request{target: target})
 				if err != nil {
 					return err
 				}
-				if rep.Status != http.StatusForbidden {
+				if rep.Status != http.StatusForbidden || rep.Node != "" {
 					return fmt.Errorf("public %s: got %s, want 403", target, rep)
 				}
+			}
+			if p := e.c().Path; p == "/" || strings.HasPrefix(ip, p+"/") {
+				passed = append(passed, ip+"x;y")
+			}
+		}
+		for _, target := range passed {
+			rep, err := e.get(request{target: target})
+			if err != nil {
+				return err
+			}
+			if rep.Status != http.StatusOK || rep.Node == "" || rep.Answer.URI != target {
+				return fmt.Errorf("public %s: got %s with URI %q at the node, want 200 from a node", target, rep, rep.Answer.URI)
 			}
 		}
 		return nil
@@ -549,6 +565,30 @@ func needInternalPaths(e *env) string {
 func dotted(p string) string {
 	i := strings.LastIndex(p, "/")
 	return p[:i] + "/x/.." + p[i:] + "/y"
+}
+
+// withParams spells an internal path with path parameters, which servlet
+// containers drop from every segment before mapping a request (%3B too,
+// to be safe), and with segments the parameters leave empty, "." or "..",
+// which they resolve afterwards: all of them reach the internal path.
+func withParams(p string) []string {
+	first, rest, _ := strings.Cut(p[1:], "/")
+	if rest != "" {
+		rest = "/" + rest
+	}
+	i := strings.LastIndex(p, "/")
+	return []string{
+		p + ";x",
+		p + ";jsessionid=1/y",
+		strings.ReplaceAll(p, "/", ";a/")[2:] + ";b/y", // /cobrowse;a/rest;b/y
+		"/" + first + ";a" + rest,                      // /cobrowse;a/rest
+		p + "%3Bx/y",
+		"/" + first + "%3ba" + rest + "/y",
+		p[:i] + "/x/..;" + p[i:] + "/y",
+		p[:i] + "/.;" + p[i:] + "/y",
+		p[:i] + "/;x" + p[i:] + "/y",
+		p[:i] + "/x/%2e%2E%3b" + p[i:] + "/y",
+	}
 }
 
 func encoded(p string) string {

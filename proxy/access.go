@@ -25,6 +25,55 @@ func cleanPath(p string) string {
 	return path.Clean("/" + p)
 }
 
+// reachesInternal reports whether a decoded request path may reach one of
+// the internal paths on a node. Servlet containers (Jetty, Tomcat) drop
+// path parameters, ";" up to the next "/", from every segment before they
+// map a request, so the parameters are removed from the cleaned path
+// first: /app/rest;x and /app;x/rest reach /app/rest. An encoded %3B
+// counts as ";" (net/http has decoded it): refusing more is safe.
+//
+// A container also removes the parameters before it resolves dot segments
+// and merges slashes, so a segment that is empty, "." or ".." once its
+// parameters are gone (/;x/, /.;x/, /..;x/) moves what follows it where
+// the balancer cannot see: /app/x/..;/rest is /app/rest to Tomcat. Such a
+// segment followed by another one counts as reaching an internal path.
+func reachesInternal(decoded string, internal []string) bool {
+	if len(internal) == 0 {
+		return false
+	}
+	if ambiguousSegment(decoded) {
+		return true
+	}
+	p := stripParams(cleanPath(decoded))
+	return slices.ContainsFunc(internal, func(ip string) bool { return under(p, ip) })
+}
+
+// stripParams removes ";" and what follows it up to the next "/" from
+// every segment of p.
+func stripParams(p string) string {
+	if !strings.Contains(p, ";") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i], _, _ = strings.Cut(s, ";")
+	}
+	return strings.Join(segs, "/")
+}
+
+// ambiguousSegment reports whether a decoded path has a segment that is
+// empty, "." or ".." once its parameters are removed, and another segment
+// after it.
+func ambiguousSegment(p string) bool {
+	segs := strings.Split(p, "/")
+	for _, s := range segs[:len(segs)-1] {
+		if base, _, ok := strings.Cut(s, ";"); ok && (base == "" || base == "." || base == "..") {
+			return true
+		}
+	}
+	return false
+}
+
 // parseAllow reads an allow list of IP addresses and CIDR networks.
 func parseAllow(list []string) ([]netip.Prefix, error) {
 	out := make([]netip.Prefix, 0, len(list))

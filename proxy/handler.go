@@ -92,11 +92,12 @@ func (h *handler) admit(r *http.Request) (status int, reason string) {
 	}
 	p := cleanPath(r.URL.Path)
 	c := h.p.c
-	internal := slices.ContainsFunc(c.InternalPaths, func(ip string) bool { return under(p, ip) })
 	switch {
-	case internal && !h.l.Internal:
+	case h.l.Internal && slices.ContainsFunc(c.InternalPaths, func(ip string) bool { return under(p, ip) }):
+		return 0, ""
+	case !h.l.Internal && reachesInternal(r.URL.Path, c.InternalPaths):
 		return http.StatusForbidden, reasonInternalPath
-	case internal, under(p, c.Path):
+	case under(p, c.Path):
 		return 0, ""
 	}
 	return http.StatusNotFound, reasonNotFound

@@ -55,6 +55,34 @@ func TestPathsAndAccess(t *testing.T) {
 		{public, outside, "/app/%72est", 403},
 		{public, outside, "/app/restx", 200},
 		{public, outside, "/admin/x", 403},
+		// Path parameters are dropped for the internal-path check, as
+		// servlet containers drop them; %3B counts as ";".
+		{public, outside, "/app/rest;x", 403},
+		{public, outside, "/app/rest;x/y", 403},
+		{public, outside, "/app;a/rest;b/y", 403},
+		{public, outside, "/app;a/rest", 403},
+		{public, outside, "/app/rest%3Bx/y", 403},
+		{public, outside, "/app%3Ba/rest", 403},
+		{public, outside, "/admin;jsessionid=1", 403},
+		{public, outside, "/app/rest/;x", 403},
+		{public, outside, "/app/restx;y", 200},
+		{public, outside, "/app/x;jsessionid=1", 200},
+		{public, outside, "/app/;jsessionid=1", 200}, // last segment
+		{public, outside, "/app;x", 404},             // the path check keeps them
+		// A segment that parameters leave empty, "." or ".." is resolved
+		// by the node after the balancer looked: refused when more follows.
+		{public, outside, "/app/x/..;/rest", 403},
+		{public, outside, "/app/x/..;y/rest/z", 403},
+		{public, outside, "/app/.;/rest", 403},
+		{public, outside, "/app/;x/rest", 403},
+		{public, outside, "/app/x/%2e%2e%3B/rest", 403},
+		{public, outside, "/app/x/..%3b/rest", 403},
+		{public, outside, "/app/x/..;/y", 403},
+		{public, outside, "/app/x/..;", 200},
+		{public, outside, "/app/x/...;/y", 200},
+		{internal, inside, "/app/rest;x/y", 200},
+		{internal, inside, "/app/x/..;/rest", 200},
+		{internal, inside, "/admin;x", 404}, // served paths are matched as before
 		{internal, inside, "/app/rest/x", 200},
 		{internal, inside, "/app/x", 200},
 		{internal, inside, "/admin", 200},

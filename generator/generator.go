@@ -134,7 +134,7 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("target %s is not implemented yet", t)
+		return nil, fmt.Errorf("unknown target %q", t)
 	}
 	text, err := execute(t.FileName()+".tmpl", data)
 	if err != nil {

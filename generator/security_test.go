@@ -59,9 +59,14 @@ var secureDefaults = map[generator.Target]struct {
 				re += regexp.QuoteMeta(seg) + param
 			}
 			re += "(?:" + sep + "|$)"
-			return []string{regexp.QuoteMeta(`RewriteCond %{REQUEST_URI} "`+re+`" [OR]`) + `\n(?:RewriteCond %\{REQUEST_URI\} \S+ \[OR\]\n)*` +
-				regexp.QuoteMeta(`RewriteCond %{THE_REQUEST} "^\S+ [^?\s]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?\s]*(?:/|%2[Ff])"`+"\nRewriteRule ^ - [F,L]\n")}
+			return []string{regexp.QuoteMeta(`RewriteCond %{REQUEST_URI} "`+re+`"`) + `(?: \[OR\]\n(?:RewriteCond %\{REQUEST_URI\} \S+ \[OR\]\n)*RewriteCond %\{REQUEST_URI\} \S+)?\n` +
+				regexp.QuoteMeta("RewriteRule ^ - [F,L]\n")}
 		},
+		// mod_rewrite runs before Require, in file order.
+		section: `(?m)^<VirtualHost `,
+		ambiguous: regexp.QuoteMeta(`RewriteCond %{THE_REQUEST} "^\S+ [^?\s]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?\s]*(?:/|%2[Ff])"` +
+			"\nRewriteRule ^ - [R=400,L]\n"),
+		first: "RewriteRule",
 	},
 	generator.HAProxy: {
 		tls:   []string{"ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets", "ssl-default-bind-ciphers " + generator.TLSCiphers},

@@ -66,20 +66,22 @@ var secureDefaults = map[generator.Target]struct {
 		section: `(?m)^<VirtualHost `,
 		ambiguous: regexp.QuoteMeta(`RewriteCond %{THE_REQUEST} "^\S+ [^?\s]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?\s]*(?:/|%2[Ff])"` +
 			"\nRewriteRule ^ - [R=400,L]\n"),
-		first: "RewriteRule",
+		first: "\nRewriteRule ",
 	},
 	generator.HAProxy: {
 		tls:   []string{"ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets", "ssl-default-bind-ciphers " + generator.TLSCiphers},
 		admin: []string{"stats hide-version"},
 		denies: func(p string) []string {
-			// Matched without path parameters, and a segment they leave
-			// empty, "." or ".." is refused in the raw path.
+			// Matched without path parameters.
 			q := regexp.QuoteMeta(p)
 			return []string{`http-request set-var\(\S+_bare\) 'var\(\S+_path\),regsub\(";\[\^/\]\*",,g\)'\n`,
-				regexp.QuoteMeta(`acl internal_path path -m reg '^[^?]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])'`),
 				`acl internal_path var\(\S+_bare\) -m str "?` + q + `"?\n`, `acl internal_path var\(\S+_bare\) -m beg "?` + q + `/"?\n`,
 				`http-request deny deny_status 403 if internal_path\n`}
 		},
+		// http-request rules run in file order.
+		section:   `(?m)^(?:frontend|backend|listen) `,
+		ambiguous: regexp.QuoteMeta(`http-request deny deny_status 400 if { path -m reg '^[^?]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])' }`),
+		first:     "\nhttp-request ",
 	},
 }
 
@@ -172,7 +174,7 @@ func TestSecureDefaults(t *testing.T) {
 				t.Error("the statistics page can change servers (stats admin)")
 			}
 		}
-		if want.ambiguous != "" {
+		{
 			ambiguous := regexp.MustCompile(want.ambiguous)
 			starts := regexp.MustCompile(want.section).FindAllStringIndex(config, -1)
 			for i, start := range starts {

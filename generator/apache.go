@@ -29,7 +29,8 @@ type apacheView struct {
 	Timeout int64
 	// Denied matches each internal path in REQUEST_URI, which is decoded
 	// and cleaned but keeps %2F and path parameters; Ambiguous finds in
-	// THE_REQUEST a segment that parameters leave empty, "." or "..".
+	// THE_REQUEST a segment with parameters that they leave empty, "." or
+	// "..", refused in every virtual host that proxies.
 	Denied    []string
 	Ambiguous string
 	// Down names the nodes in state down, which are left out.
@@ -116,9 +117,7 @@ func newApacheView(v *view) (*apacheView, error) {
 	for _, p := range v.InternalPaths {
 		av.Denied = append(av.Denied, internalPathRegex(p, "(?:/|%2[Ff])", "(?:[^/%]|%(?!2[Ff]))"))
 	}
-	if len(av.Denied) > 0 {
-		av.Ambiguous = `^\S+ ` + ambiguousSegmentRegex(`[^?\s]`)
-	}
+	av.Ambiguous = `^\S+ ` + ambiguousSegmentRegex(`[^?\s]`)
 	av.PathsRegex = apachePathsRegex(append([]string{v.C.Path}, v.InternalOutside...))
 	for _, tls := range []bool{false, true} {
 		if slices.Contains(v.UpstreamSchemes(), map[bool]string{false: "http", true: "https"}[tls]) {

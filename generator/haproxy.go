@@ -24,8 +24,8 @@ type haproxyView struct {
 	CookieFetch            string
 	// PathExpr is the path as the nodes will resolve it; BareExpr is that
 	// path without path parameters, for internal paths. AmbiguousRegex
-	// finds in the raw path a segment that parameters leave empty, "." or
-	// "..", which a node resolves after dropping them.
+	// finds in the raw path a segment with parameters that they leave
+	// empty, "." or "..", which a node resolves after dropping them.
 	PathExpr, BareExpr string
 	AmbiguousRegex     string
 	// Servers are the nodes that get a server line (all but state down).

@@ -301,9 +301,9 @@ func (nginxView) DeniedRegex(p string) string {
 	return internalPathRegex(p, "/", "[^/]")
 }
 
-// AmbiguousRegex finds, in $request_uri, a segment that path parameters
-// leave empty, "." or ".." with more after it; $uri has resolved dot
-// segments and merged slashes by then.
+// AmbiguousRegex finds, in $request_uri, a segment with path parameters
+// that they leave empty, "." or "..", with more after it; $uri has
+// resolved dot segments and merged slashes by then.
 func (nginxView) AmbiguousRegex() string {
 	return "^" + ambiguousSegmentRegex("[^?]")
 }

@@ -6,10 +6,11 @@ import (
 )
 
 // TestInternalPathRegex checks the patterns the targets share against the
-// rule of the reference proxy (proxy/access.go): an internal path matches
+// rules of the reference proxy (proxy/access.go): an internal path matches
 // with path parameters after any of its segments, segment-wise, and a
-// segment that parameters leave empty, "." or ".." is found in the raw
-// path when another segment follows it.
+// segment with parameters that they leave empty, "." or ".." is found in
+// the raw path when another segment follows it (refused with 400 on every
+// listener); a plain //, /./ or /../ is not.
 func TestInternalPathRegex(t *testing.T) {
 	internal := regexp.MustCompile(internalPathRegex("/cobrowse/rest", "/", "[^/]"))
 	for path, want := range map[string]bool{
@@ -23,7 +24,7 @@ func TestInternalPathRegex(t *testing.T) {
 		"/cobrowse/restx":        false,
 		"/cobrowse/restx;y":      false,
 		"/cobrowse/x;rest":       false,
-		"/cobrowse/;x/rest":      false, // the ambiguous segment rule's
+		"/cobrowse/;x/rest":      false, // ambiguous: refused before
 		"/cobrowse;a/b/rest":     false,
 		"/cobrowsex/rest":        false,
 		"/x/cobrowse/rest":       false,
@@ -36,7 +37,12 @@ func TestInternalPathRegex(t *testing.T) {
 	}
 	ambiguous := regexp.MustCompile("^" + ambiguousSegmentRegex("[^?]"))
 	for path, want := range map[string]bool{
+		"/cobrowse/..;/manager/html":    true,
+		"/..;/manager/html":             true,
 		"/cobrowse/x/..;/rest":          true,
+		"/cobrowse/x/..%3b/rest":        true,
+		"/cobrowse/x/%2E%2e;/rest":      true,
+		"/cobrowse/%2e;/rest":           true,
 		"/cobrowse/x/..;y/rest":         true,
 		"/cobrowse/.;/rest":             true,
 		"/cobrowse/;x/rest":             true,
@@ -46,6 +52,10 @@ func TestInternalPathRegex(t *testing.T) {
 		"/cobrowse/x/..%3B/rest":        true,
 		"/cobrowse/x%2F..;%2Frest":      true,
 		"/cobrowse/x/..;":               false, // resolved toward the root only
+		"/cobrowse/x/../rest":           false, // plain: resolved alike everywhere
+		"/cobrowse/./rest":              false,
+		"/cobrowse//rest":               false,
+		"/cobrowse/x/%2e%2e/rest":       false,
 		"/cobrowse/;jsessionid=1":       false,
 		"/cobrowse/;jsessionid=1?a=/b":  false,
 		"/cobrowse/x?..;/rest/":         false,

@@ -22,21 +22,26 @@ var secureDefaults = map[generator.Target]struct {
 	admin []string
 	// denies returns patterns that refuse internal path p.
 	denies func(p string) []string
+	// ambiguous refuses, with 400, a ;param segment that a node resolves
+	// (/p/..;/q) in every section (split at section) that proxies, ahead
+	// of any line containing first where rules run in file order.
+	section, ambiguous, first string
 }{
 	generator.Nginx: {
 		tls:    []string{"ssl_protocols TLSv1.2 TLSv1.3;", "ssl_ciphers " + generator.TLSCiphers + ";", "ssl_session_tickets off;"},
 		banner: []string{"server_tokens off;"},
 		denies: func(p string) []string {
-			// Every segment may carry path parameters, and a segment they
-			// leave empty, "." or ".." is refused in the raw URI.
+			// Every segment may carry path parameters.
 			re := "^"
 			for _, seg := range strings.Split(p[1:], "/") {
 				re += "/" + strings.ReplaceAll(regexp.QuoteMeta(seg), `\`, `\\`) + "(?:;[^/]*)?"
 			}
 			re += "(?:/|$)"
-			return []string{`location ~ "` + regexp.QuoteMeta(re) + `" \{\s+return 403;`,
-				regexp.QuoteMeta(`if ($request_uri ~ "^[^?]*(?:/|%2[Ff])(?:\\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])") {`) + `\s+return 403;`}
+			return []string{`location ~ "` + regexp.QuoteMeta(re) + `" \{\s+return 403;`}
 		},
+		// The server rewrite phase runs before allow and deny.
+		section:   `(?m)^server \{$`,
+		ambiguous: regexp.QuoteMeta(`if ($request_uri ~ "^[^?]*(?:/|%2[Ff])(?:\\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])") {`) + `\s+return 400;`,
 	},
 	generator.Apache: {
 		tls:    []string{"SSLProtocol -all +TLSv1.2 +TLSv1.3", "SSLCipherSuite " + generator.TLSCiphers, "SSLSessionTickets off"},
@@ -54,22 +59,29 @@ var secureDefaults = map[generator.Target]struct {
 				re += regexp.QuoteMeta(seg) + param
 			}
 			re += "(?:" + sep + "|$)"
-			return []string{regexp.QuoteMeta(`RewriteCond %{REQUEST_URI} "`+re+`" [OR]`) + `\n(?:RewriteCond %\{REQUEST_URI\} \S+ \[OR\]\n)*` +
-				regexp.QuoteMeta(`RewriteCond %{THE_REQUEST} "^\S+ [^?\s]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?\s]*(?:/|%2[Ff])"`+"\nRewriteRule ^ - [F,L]\n")}
+			return []string{regexp.QuoteMeta(`RewriteCond %{REQUEST_URI} "`+re+`"`) + `(?: \[OR\]\n(?:RewriteCond %\{REQUEST_URI\} \S+ \[OR\]\n)*RewriteCond %\{REQUEST_URI\} \S+)?\n` +
+				regexp.QuoteMeta("RewriteRule ^ - [F,L]\n")}
 		},
+		// mod_rewrite runs before Require, in file order.
+		section: `(?m)^<VirtualHost `,
+		ambiguous: regexp.QuoteMeta(`RewriteCond %{THE_REQUEST} "^\S+ [^?\s]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?\s]*(?:/|%2[Ff])"` +
+			"\nRewriteRule ^ - [R=400,L]\n"),
+		first: "\nRewriteRule ",
 	},
 	generator.HAProxy: {
 		tls:   []string{"ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets", "ssl-default-bind-ciphers " + generator.TLSCiphers},
 		admin: []string{"stats hide-version"},
 		denies: func(p string) []string {
-			// Matched without path parameters, and a segment they leave
-			// empty, "." or ".." is refused in the raw path.
+			// Matched without path parameters.
 			q := regexp.QuoteMeta(p)
 			return []string{`http-request set-var\(\S+_bare\) 'var\(\S+_path\),regsub\(";\[\^/\]\*",,g\)'\n`,
-				regexp.QuoteMeta(`acl internal_path path -m reg '^[^?]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])'`),
 				`acl internal_path var\(\S+_bare\) -m str "?` + q + `"?\n`, `acl internal_path var\(\S+_bare\) -m beg "?` + q + `/"?\n`,
 				`http-request deny deny_status 403 if internal_path\n`}
 		},
+		// http-request rules run in file order.
+		section:   `(?m)^(?:frontend|backend|listen) `,
+		ambiguous: regexp.QuoteMeta(`http-request deny deny_status 400 if { path -m reg '^[^?]*(?:/|%2[Ff])(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])[^?]*(?:/|%2[Ff])' }`),
+		first:     "\nhttp-request ",
 	},
 }
 
@@ -82,6 +94,8 @@ var (
 	weakCipherRE = regexp.MustCompile(`(?i)\b(?:RC4|3DES|DES-CBC3?|MD5|EXPORT|aNULL|eNULL|NULL-SHA)\b`)
 	// adminRE finds the admin surfaces of the three servers.
 	adminRE = regexp.MustCompile(`(?i)balancer-manager|server-status|server-info|stub_status|\bstats (?:enable|uri|socket|admin)\b`)
+	// proxyRE finds where a section sends requests to the nodes.
+	proxyRE = regexp.MustCompile(`(?m)^(?:proxy_pass|ProxyPass|default_backend) `)
 )
 
 // weakProtocol returns a protocol older than TLS 1.2 that line enables:
@@ -105,8 +119,9 @@ func weakProtocol(line string) string {
 // target) for the defaults docs/security.md promises: TLS 1.2+ and the
 // modern cipher list on TLS listeners, no version banner, no admin surface
 // unless the cluster asks for one (then read-only, behind its allow list),
-// and internal paths refused on public listeners. TestParity shows the
-// last one on the real servers, including encoded and dotted spellings.
+// ambiguous ;param segments refused everywhere, and internal paths refused
+// on public listeners. TestParity shows the last two on the real servers,
+// including encoded and dotted spellings.
 func TestSecureDefaults(t *testing.T) {
 	eachFixture(t, func(t *testing.T, _, file string, c *model.Cluster, target generator.Target) {
 		want, ok := secureDefaults[target]
@@ -157,6 +172,26 @@ func TestSecureDefaults(t *testing.T) {
 			}
 			if strings.Contains(config, "stats admin") {
 				t.Error("the statistics page can change servers (stats admin)")
+			}
+		}
+		{
+			ambiguous := regexp.MustCompile(want.ambiguous)
+			starts := regexp.MustCompile(want.section).FindAllStringIndex(config, -1)
+			for i, start := range starts {
+				end := len(config)
+				if i+1 < len(starts) {
+					end = starts[i+1][0]
+				}
+				section := config[start[0]:end]
+				if !proxyRE.MatchString(section) {
+					continue
+				}
+				switch at := ambiguous.FindStringIndex(section); {
+				case at == nil:
+					t.Errorf("section %d: no %s", i+1, want.ambiguous)
+				case want.first != "" && strings.Contains(section[:at[0]], want.first):
+					t.Errorf("section %d: a line with %q comes before %s", i+1, want.first, want.ambiguous)
+				}
 			}
 		}
 		if slices.ContainsFunc(c.Listen, func(l model.Listener) bool { return !l.Internal }) {

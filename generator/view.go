@@ -270,11 +270,12 @@ func internalPathRegex(p, sep, param string) string {
 }
 
 // ambiguousSegmentRegex finds, in a raw (still percent-encoded) path, a
-// segment that is empty, "." or ".." once its parameters are removed and
-// has another segment after it (/;x/, /.;x/, /..;x/, also spelled with
-// %2E, %3B and %2F). A container resolves it after dropping the
-// parameters, where the balancer cannot see it: /cobrowse/x/..;/rest is
-// /cobrowse/rest to Tomcat. rest matches a character of the path.
+// segment with parameters that is empty, "." or ".." without them and has
+// another segment after it (/;x/, /.;x/, /..;x/, also spelled with %2E,
+// %3B and %2F). A container resolves it after dropping the parameters,
+// where the balancer cannot see it: /cobrowse/..;/manager/html is
+// /manager/html to Tomcat. Every target refuses it with 400 on every
+// listener, before its other checks. rest matches a character of the path.
 func ambiguousSegmentRegex(rest string) string {
 	const sep = `(?:/|%2[Ff])`
 	return rest + `*` + sep + `(?:\.|%2[Ee]){0,2}(?:;|%3[Bb])` + rest + `*` + sep

@@ -47,10 +47,22 @@ type request struct {
 // client sends requests to one load-balancer listener over raw sockets, so
 // the request line and headers are exactly what the scenario says.
 type client struct {
-	addr    string
-	tls     bool
-	sandbox *Sandbox
-	timeout time.Duration
+	addr     string
+	tls      bool
+	internal bool
+	sandbox  *Sandbox
+	timeout  time.Duration
+}
+
+// kind names the listener in errors.
+func (c *client) kind() string {
+	switch {
+	case c.internal:
+		return "internal"
+	case c.tls:
+		return "public TLS"
+	}
+	return "public"
 }
 
 func (c *client) dial(ctx context.Context, r request) (net.Conn, error) {

@@ -310,7 +310,7 @@ func newEnv(ctx context.Context, s *Sandbox) *env {
 		slices.Sort(list)
 	}
 	for _, l := range s.Listeners {
-		c := &client{addr: l.Addr, tls: l.TLS, sandbox: s}
+		c := &client{addr: l.Addr, tls: l.TLS, internal: l.Internal, sandbox: s}
 		switch {
 		case l.Internal:
 			if e.internal == nil {

@@ -55,6 +55,26 @@ func (e *env) under(rest string) string {
 
 func (e *env) get(r request) (reply, error) { return e.public.do(e.ctx, r) }
 
+// listeners returns a client for each kind of listener the cluster has:
+// public plain HTTP, public TLS and internal, as present.
+func (e *env) listeners() []*client {
+	var out []*client
+	for _, c := range []*client{e.public, e.tls, e.internal} {
+		if c != nil && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// orLocal names the client address of a request.
+func orLocal(from string) string {
+	if from == "" {
+		return "127.0.0.1"
+	}
+	return from
+}
+
 // expectNode sends r and wants a 200 answered by node.
 func (e *env) expectNode(r request, node string) error {
 	rep, err := e.get(r)
@@ -462,6 +482,49 @@ var scenarios = []scenario{
 		}
 		return nil
 	}},
+	{name: "ambiguous-segment-400", rule: "10", run: func(e *env) error {
+		// A segment with path parameters that is empty, "." or ".."
+		// without them is resolved by a servlet container after it drops
+		// them, where the balancer cannot see it: /cobrowse/..;/manager/html
+		// is /manager/html to Tomcat. 400 on every listener, also for
+		// clients outside an allow list and ahead of the internal-path 403;
+		// a last such segment, parameters on other segments and a plain
+		// // or .. still reach a node as sent.
+		refused := []string{e.under("..;/manager/html"), e.under("x/..;/y"), e.under(".;/y"), e.under(";x/y"),
+			e.under("x/%2e%2E%3b/y"), e.under("x/..%3B/y")}
+		for _, ip := range e.c().InternalPaths {
+			refused = append(refused, ambiguousBefore(ip)...)
+		}
+		slashes := e.c().Path + "//y"
+		if e.c().Path == "/" {
+			// Apache sends a leading // as / there (README, Apache).
+			slashes = "/x//y"
+		}
+		passed := []string{e.under(";jsessionid=1"), e.under("x;jsessionid=1/y"), e.under("x/../y"), slashes}
+		for _, c := range e.listeners() {
+			for _, target := range refused {
+				for _, from := range []string{"", "127.0.0.2"} {
+					rep, err := c.do(e.ctx, request{target: target, from: from})
+					if err != nil {
+						return err
+					}
+					if rep.Status != http.StatusBadRequest || rep.Node != "" {
+						return fmt.Errorf("%s %s from %s: got %s, want 400", c.kind(), target, orLocal(from), rep)
+					}
+				}
+			}
+			for _, target := range passed {
+				rep, err := c.do(e.ctx, request{target: target})
+				if err != nil {
+					return err
+				}
+				if rep.Status != http.StatusOK || rep.Node == "" || rep.Answer.URI != target {
+					return fmt.Errorf("%s %s: got %s with URI %q at the node, want 200 from a node", c.kind(), target, rep, rep.Answer.URI)
+				}
+			}
+		}
+		return nil
+	}},
 	{name: "internal-listener", rule: "10", needs: func(e *env) string {
 		if e.internal == nil {
 			return "cluster has no internal listener"
@@ -569,14 +632,12 @@ func dotted(p string) string {
 
 // withParams spells an internal path with path parameters, which servlet
 // containers drop from every segment before mapping a request (%3B too,
-// to be safe), and with segments the parameters leave empty, "." or "..",
-// which they resolve afterwards: all of them reach the internal path.
+// to be safe): all of them reach the internal path.
 func withParams(p string) []string {
 	first, rest, _ := strings.Cut(p[1:], "/")
 	if rest != "" {
 		rest = "/" + rest
 	}
-	i := strings.LastIndex(p, "/")
 	return []string{
 		p + ";x",
 		p + ";jsessionid=1/y",
@@ -584,6 +645,15 @@ func withParams(p string) []string {
 		"/" + first + ";a" + rest,                      // /cobrowse;a/rest
 		p + "%3Bx/y",
 		"/" + first + "%3ba" + rest + "/y",
+	}
+}
+
+// ambiguousBefore reaches the last segment of p through a segment that
+// parameters leave empty, "." or "..", which a servlet container resolves
+// after dropping them: /cobrowse/x/..;/rest/y is /cobrowse/rest/y.
+func ambiguousBefore(p string) []string {
+	i := strings.LastIndex(p, "/")
+	return []string{
 		p[:i] + "/x/..;" + p[i:] + "/y",
 		p[:i] + "/.;" + p[i:] + "/y",
 		p[:i] + "/;x" + p[i:] + "/y",

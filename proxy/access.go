@@ -30,19 +30,11 @@ func cleanPath(p string) string {
 // path parameters, ";" up to the next "/", from every segment before they
 // map a request, so the parameters are removed from the cleaned path
 // first: /app/rest;x and /app;x/rest reach /app/rest. An encoded %3B
-// counts as ";" (net/http has decoded it): refusing more is safe.
-//
-// A container also removes the parameters before it resolves dot segments
-// and merges slashes, so a segment that is empty, "." or ".." once its
-// parameters are gone (/;x/, /.;x/, /..;x/) moves what follows it where
-// the balancer cannot see: /app/x/..;/rest is /app/rest to Tomcat. Such a
-// segment followed by another one counts as reaching an internal path.
+// counts as ";" (net/http has decoded it): refusing more is safe. Paths
+// with an ambiguous segment never get here (see ambiguousSegment).
 func reachesInternal(decoded string, internal []string) bool {
 	if len(internal) == 0 {
 		return false
-	}
-	if ambiguousSegment(decoded) {
-		return true
 	}
 	p := stripParams(cleanPath(decoded))
 	return slices.ContainsFunc(internal, func(ip string) bool { return under(p, ip) })
@@ -61,9 +53,15 @@ func stripParams(p string) string {
 	return strings.Join(segs, "/")
 }
 
-// ambiguousSegment reports whether a decoded path has a segment that is
-// empty, "." or ".." once its parameters are removed, and another segment
-// after it.
+// ambiguousSegment reports whether a decoded path has a segment that
+// carries path parameters and is empty, "." or ".." once they are removed,
+// with another segment after it (/;x/, /.;x/, /..;x/). A container drops
+// the parameters and then resolves the segment, where the balancer cannot
+// see it: /app/..;/manager/html is /manager/html to Tomcat, another
+// application on the node. Such a request is refused on every listener.
+// A plain //, /./ or /../ is not ambiguous: balancer and node resolve it
+// alike. A last such segment (/app/;jsessionid=1, from URL rewriting)
+// has nothing after it to move.
 func ambiguousSegment(p string) bool {
 	segs := strings.Split(p, "/")
 	for _, s := range segs[:len(segs)-1] {

@@ -84,9 +84,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.p.rp.ServeHTTP(rec, out)
 }
 
-// admit applies the listener's allow list and the path rules. It returns
-// a status of 0 when the request may be proxied.
+// admit applies the path rules and the listener's allow list. It returns
+// a status of 0 when the request may be proxied. An ambiguous segment is
+// refused first, on every listener and for every client, as the rendered
+// configs do.
 func (h *handler) admit(r *http.Request) (status int, reason string) {
+	if ambiguousSegment(r.URL.Path) {
+		return http.StatusBadRequest, reasonAmbiguous
+	}
 	if !allowed(h.allow, r.RemoteAddr) {
 		return http.StatusForbidden, reasonNotAllowed
 	}

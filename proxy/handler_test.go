@@ -69,19 +69,30 @@ func TestPathsAndAccess(t *testing.T) {
 		{public, outside, "/app/x;jsessionid=1", 200},
 		{public, outside, "/app/;jsessionid=1", 200}, // last segment
 		{public, outside, "/app;x", 404},             // the path check keeps them
-		// A segment that parameters leave empty, "." or ".." is resolved
-		// by the node after the balancer looked: refused when more follows.
-		{public, outside, "/app/x/..;/rest", 403},
-		{public, outside, "/app/x/..;y/rest/z", 403},
-		{public, outside, "/app/.;/rest", 403},
-		{public, outside, "/app/;x/rest", 403},
-		{public, outside, "/app/x/%2e%2e%3B/rest", 403},
-		{public, outside, "/app/x/..%3b/rest", 403},
-		{public, outside, "/app/x/..;/y", 403},
-		{public, outside, "/app/x/..;", 200},
+		// A segment with parameters that is empty, "." or ".." without
+		// them is resolved by the node after the balancer looked: 400 on
+		// every listener, for every client, when more follows.
+		{public, outside, "/app/..;/manager/html", 400},
+		{public, outside, "/app/x/..;/rest", 400},
+		{public, outside, "/app/x/..;y/rest/z", 400},
+		{public, outside, "/app/.;/rest", 400},
+		{public, outside, "/app/;x/rest", 400},
+		{public, outside, "/app/x/%2e%2e%3B/rest", 400},
+		{public, outside, "/app/x/..%3b/rest", 400},
+		{public, outside, "/app/x/..;/y", 400},
+		{public, outside, "/app/x%2F..;%2Fy", 400}, // %2F is a slash
+		{public, outside, "/;x/app", 400},
+		{public, outside, "/other/..;/x", 400}, // before the 404
+		{public, outside, "/app/x/..;", 200},   // last segment
 		{public, outside, "/app/x/...;/y", 200},
+		{public, outside, "/app/x;a/../y", 200},      // not ambiguous: cleaned as usual
+		{public, outside, "/app/x/../y", 200},        // plain dot segments are not ambiguous
+		{public, outside, "/app//y", 200},            // nor are empty segments
+		{public, outside, "/app/x?p=/..;/rest", 200}, // the query does not count
+		{internal, inside, "/app/x/..;/rest", 400},   // internal listeners too
+		{internal, outside, "/app/x/..;/rest", 400},  // before the allow list
+		{restricted, outside, "/app/.;/x", 400},      // on any listener
 		{internal, inside, "/app/rest;x/y", 200},
-		{internal, inside, "/app/x/..;/rest", 200},
 		{internal, inside, "/admin;x", 404}, // served paths are matched as before
 		{internal, inside, "/app/rest/x", 200},
 		{internal, inside, "/app/x", 200},
@@ -111,9 +122,14 @@ func TestRootPathCoversEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{"/", "/x", "/app/y"} {
+	for _, target := range []string{"/", "/x", "/app/y", "/;jsessionid=1", "/x/../y", "//y"} {
 		if rec := serve(p.Handler(c.Listen[0]), "127.0.0.1:1", target); rec.Code != 200 {
 			t.Errorf("GET %s: %d, want 200", target, rec.Code)
+		}
+	}
+	for _, target := range []string{"/..;/manager/html", "/x/..;/y", "/.;/y", "/;x/y"} {
+		if rec := serve(p.Handler(c.Listen[0]), "127.0.0.1:1", target); rec.Code != 400 {
+			t.Errorf("GET %s: %d, want 400", target, rec.Code)
 		}
 	}
 }
@@ -130,10 +146,12 @@ func TestRefusalsAreLogged(t *testing.T) {
 	serve(p.Handler(model.Listener{Addr: "pub"}), "127.0.0.1:1", "/app/rest")
 	serve(p.Handler(model.Listener{Addr: "pub"}), "127.0.0.1:1", "/nope?a=b")
 	serve(p.Handler(model.Listener{Addr: "int", Internal: true, Allow: []string{"10.0.0.0/8"}}), "127.0.0.1:1", "/app/rest")
+	serve(p.Handler(model.Listener{Addr: "int", Internal: true, Allow: []string{"10.0.0.0/8"}}), "127.0.0.1:1", "/app/..;/manager")
 	for _, want := range []string{
 		`listener=pub method=GET uri=/app/rest status=403 node="" reason=internal-path route="" ms=`,
 		`listener=pub method=GET uri="/nope?a=b" status=404 node="" reason=not-found route="" ms=`,
 		`listener=int method=GET uri=/app/rest status=403 node="" reason=not-allowed route="" ms=`,
+		`listener=int method=GET uri=/app/..;/manager status=400 node="" reason=ambiguous-path route="" ms=`,
 	} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, logs)

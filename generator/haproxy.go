@@ -270,23 +270,13 @@ func (hv *haproxyView) nameFrontends() {
 	}
 }
 
-// DrainNodes are the drain nodes; their routes keep working when new
-// sessions go to a fallback data center.
-func (hv *haproxyView) DrainNodes() []haproxyNode {
+// NodesIn lists the nodes in one state: drain nodes keep their routes when
+// new sessions go to a fallback data center, and a standby route is
+// honoured only while no active node is up.
+func (hv *haproxyView) NodesIn(state string) []haproxyNode {
 	var out []haproxyNode
 	for _, n := range hv.Servers {
-		if n.State == model.StateDrain {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// ActiveNodes are the nodes in state active.
-func (hv *haproxyView) ActiveNodes() []haproxyNode {
-	var out []haproxyNode
-	for _, n := range hv.Servers {
-		if n.State == model.StateActive {
+		if n.State == state {
 			out = append(out, n)
 		}
 	}

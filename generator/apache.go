@@ -120,7 +120,7 @@ func newApacheView(v *view) (*apacheView, error) {
 	av.Ambiguous = `^\S+ ` + ambiguousSegmentRegex(`[^?\s]`)
 	av.PathsRegex = apachePathsRegex(append([]string{v.C.Path}, v.InternalOutside...))
 	for _, tls := range []bool{false, true} {
-		if slices.Contains(v.UpstreamSchemes(), map[bool]string{false: "http", true: "https"}[tls]) {
+		if slices.Contains(v.UpstreamSchemes(), upstreamScheme(tls)) {
 			av.Balancers = append(av.Balancers, av.balancer(tls, false))
 			if v.C.WebSocketEnabled() && v.Opts.ApacheWSTunnel {
 				av.Balancers = append(av.Balancers, av.balancer(tls, true))
@@ -132,8 +132,8 @@ func newApacheView(v *view) (*apacheView, error) {
 			av.Down = append(av.Down, n.Name)
 		}
 	}
-	for _, l := range v.Listeners {
-		av.addListener(l)
+	for _, g := range v.listenerGroups(true) {
+		av.addVHost(g)
 	}
 	av.Modules = av.modules()
 	return av, nil
@@ -237,22 +237,14 @@ func (av *apacheView) balancer(tls, ws bool) apacheBalancer {
 	return b
 }
 
-func (av *apacheView) addListener(l listenerView) {
-	tls := av.UpstreamTLS(l.TLS)
-	listen := apacheListen{Listen: apacheListenAddr(l), VHost: apacheVHostAddr(l), TLS: l.TLS}
-	for i, s := range av.VHosts {
-		if s.TLS == l.TLS && s.Internal == l.Internal && s.Balancer == av.balancerName(tls, false) && slices.Equal(s.Allow, l.Allow) {
-			av.VHosts[i].Addrs = append(s.Addrs, listen)
-			return
-		}
+func (av *apacheView) addVHost(g listenerGroup) {
+	s := apacheVHost{TLS: g.TLS, Internal: g.Internal, Allow: g.Allow,
+		Balancer: av.balancerName(g.UpstreamTLS, false), Proxied: g.Served}
+	for _, l := range g.Listeners {
+		s.Addrs = append(s.Addrs, apacheListen{Listen: apacheListenAddr(l), VHost: apacheVHostAddr(l), TLS: l.TLS})
 	}
-	s := apacheVHost{Addrs: []apacheListen{listen}, TLS: l.TLS, Internal: l.Internal, Allow: l.Allow,
-		Balancer: av.balancerName(tls, false), Proxied: []string{av.C.Path}}
 	if av.C.WebSocketEnabled() && av.Opts.ApacheWSTunnel {
-		s.WSBalancer = av.balancerName(tls, true)
-	}
-	if l.Internal {
-		s.Proxied = append(s.Proxied, av.InternalOutside...)
+		s.WSBalancer = av.balancerName(g.UpstreamTLS, true)
 	}
 	av.VHosts = append(av.VHosts, s)
 }

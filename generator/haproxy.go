@@ -126,8 +126,8 @@ func newHAProxyView(v *view) (*haproxyView, error) {
 		}
 		hv.Fallbacks = append(hv.Fallbacks, hf)
 	}
-	for _, l := range v.Listeners {
-		hv.addListener(l)
+	for _, g := range v.listenerGroups(false) {
+		hv.addFrontend(g)
 	}
 	hv.nameFrontends()
 	return hv, nil
@@ -226,26 +226,20 @@ func (hv *haproxyView) nodes() {
 	}
 }
 
-func (hv *haproxyView) addListener(l listenerView) {
+func (hv *haproxyView) addFrontend(g listenerGroup) {
 	backend := hv.Backends[0].Name
-	if hv.UpstreamTLS(l.TLS) {
+	if g.UpstreamTLS {
 		backend = hv.Backends[len(hv.Backends)-1].Name
 	}
-	bind := haproxyBind{Addr: model.HostPort(l.Host, l.Port), TLS: l.TLS}
-	for i, f := range hv.Frontends {
-		if f.Internal == l.Internal && f.Backend == backend && slices.Equal(f.Allow, l.Allow) {
-			hv.Frontends[i].Binds = append(f.Binds, bind)
-			return
-		}
+	f := haproxyFrontend{Internal: g.Internal, Allow: g.Allow, Backend: backend}
+	for _, l := range g.Listeners {
+		f.Binds = append(f.Binds, haproxyBind{Addr: model.HostPort(l.Host, l.Port), TLS: l.TLS})
 	}
-	f := haproxyFrontend{Binds: []haproxyBind{bind}, Internal: l.Internal, Allow: l.Allow, Backend: backend}
+	// With path / everything is served; there is nothing to answer 404.
 	if hv.C.Path != "/" {
-		f.Served = []string{hv.C.Path}
-		if l.Internal {
-			f.Served = append(f.Served, hv.InternalOutside...)
-		}
+		f.Served = g.Served
 	}
-	if !l.Internal {
+	if !g.Internal {
 		f.Denied = hv.InternalPaths
 	}
 	hv.Frontends = append(hv.Frontends, f)

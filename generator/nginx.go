@@ -3,7 +3,6 @@ package generator
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -158,8 +157,8 @@ func newNginxView(v *view) (*nginxView, error) {
 	if len(nv.Upstreams) > 0 {
 		nv.Upstreams[0].Zone += " " + nginxZoneSize(peers)
 	}
-	for _, l := range v.Listeners {
-		nv.addListener(l)
+	for _, g := range v.listenerGroups(false) {
+		nv.addServer(g)
 	}
 	return nv, nil
 }
@@ -243,26 +242,15 @@ func (nv *nginxView) upstreamPrefix(scheme string) string {
 	return nv.Prefix + "_"
 }
 
-func (nv *nginxView) addListener(l listenerView) {
-	scheme := "http"
-	if nv.UpstreamTLS(l.TLS) {
-		scheme = "https"
+func (nv *nginxView) addServer(g listenerGroup) {
+	scheme := upstreamScheme(g.UpstreamTLS)
+	s := nginxServer{TLS: g.TLS, Internal: g.Internal, Allow: g.Allow, Scheme: scheme,
+		UpstreamPrefix: nv.upstreamPrefix(scheme), Proxied: g.Served}
+	for _, l := range g.Listeners {
+		s.Listens = append(s.Listens, nginxListen{Addr: nginxListenAddr(l), TLS: l.TLS})
 	}
-	listen := nginxListen{Addr: nginxListenAddr(l), TLS: l.TLS}
-	for i, s := range nv.Servers {
-		if s.Internal == l.Internal && s.Scheme == scheme && slices.Equal(s.Allow, l.Allow) {
-			nv.Servers[i].Listens = append(s.Listens, listen)
-			nv.Servers[i].TLS = s.TLS || l.TLS
-			return
-		}
-	}
-	s := nginxServer{Listens: []nginxListen{listen}, TLS: l.TLS, Internal: l.Internal, Allow: l.Allow,
-		Scheme: scheme, UpstreamPrefix: nv.upstreamPrefix(scheme)}
 	s.Named = nv.named(s)
-	s.Proxied = []string{nv.C.Path}
-	if l.Internal {
-		s.Proxied = append(s.Proxied, nv.InternalOutside...)
-	} else {
+	if !g.Internal {
 		s.Denied = nv.InternalPaths
 	}
 	nv.Servers = append(nv.Servers, s)

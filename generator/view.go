@@ -167,21 +167,63 @@ func (v *view) UpstreamTLS(listenerTLS bool) bool {
 	return false
 }
 
+// upstreamScheme names the scheme toward the nodes.
+func upstreamScheme(tls bool) string {
+	if tls {
+		return "https"
+	}
+	return "http"
+}
+
 // UpstreamSchemes lists the schemes toward the nodes that some listener
 // uses: "http", "https" or both.
 func (v *view) UpstreamSchemes() []string {
 	var out []string
 	for _, tls := range []bool{false, true} {
-		if !slices.ContainsFunc(v.Listeners, func(l listenerView) bool { return v.UpstreamTLS(l.TLS) == tls }) {
-			continue
-		}
-		if tls {
-			out = append(out, "https")
-		} else {
-			out = append(out, "http")
+		if slices.ContainsFunc(v.Listeners, func(l listenerView) bool { return v.UpstreamTLS(l.TLS) == tls }) {
+			out = append(out, upstreamScheme(tls))
 		}
 	}
 	return out
+}
+
+// listenerGroup is the listeners that share their access rules and the
+// scheme toward the nodes, which every target serves from one server
+// block (virtual host, frontend).
+type listenerGroup struct {
+	Internal    bool
+	Allow       []string
+	UpstreamTLS bool
+	// TLS is set when any listener of the group is a TLS listener.
+	TLS       bool
+	Listeners []listenerView
+	// Served are the paths the group proxies: path, and on internal
+	// listeners the internal paths outside it.
+	Served []string
+}
+
+// listenerGroups groups the listeners in their sorted order. byTLS keeps
+// TLS and plain listeners apart, for targets whose blocks are one or the
+// other.
+func (v *view) listenerGroups(byTLS bool) []listenerGroup {
+	var groups []listenerGroup
+	for _, l := range v.Listeners {
+		up := v.UpstreamTLS(l.TLS)
+		i := slices.IndexFunc(groups, func(g listenerGroup) bool {
+			return g.Internal == l.Internal && g.UpstreamTLS == up && slices.Equal(g.Allow, l.Allow) && (!byTLS || g.TLS == l.TLS)
+		})
+		if i < 0 {
+			served := []string{v.C.Path}
+			if l.Internal {
+				served = append(served, v.InternalOutside...)
+			}
+			groups = append(groups, listenerGroup{Internal: l.Internal, Allow: l.Allow, UpstreamTLS: up, Served: served})
+			i = len(groups) - 1
+		}
+		groups[i].Listeners = append(groups[i].Listeners, l)
+		groups[i].TLS = groups[i].TLS || l.TLS
+	}
+	return groups
 }
 
 func newFallbackView(f model.Fallback) (fallbackView, error) {

@@ -22,23 +22,9 @@ func TestApacheVariantsAccept(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		c, _ := load(t, file)
 		t.Run(name+"/wstunnel", func(t *testing.T) {
-			dir := t.TempDir()
-			checked, _, err := sandbox.ForCheck(c, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
 			opts := options(file)
 			opts.ApacheWSTunnel = true
-			out, err := generator.Render(checked, generator.Apache, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
-				t.Fatal(err)
-			}
-			if text, err := servers.Check(context.Background(), generator.Apache, dir); err != nil {
-				t.Fatalf("%v\n%s", err, text)
-			}
+			checkAccepted(t, c, generator.Apache, opts)
 		})
 		t.Run(name+"/snippet", func(t *testing.T) {
 			dir := t.TempDir()

@@ -22,9 +22,12 @@ type Cluster struct {
 	Timeouts      Timeouts   `yaml:"timeouts"`
 	Health        Health     `yaml:"health"`
 	MaxBody       Size       `yaml:"max_body"`
-	Nodes         []Node     `yaml:"nodes"`
-	Fallback      []Fallback `yaml:"fallback"`
-	Admin         *Admin     `yaml:"admin"`
+	// MaxConnections is how many concurrent client connections the load
+	// balancer must hold: every long poll and WebSocket keeps one open.
+	MaxConnections int        `yaml:"max_connections"`
+	Nodes          []Node     `yaml:"nodes"`
+	Fallback       []Fallback `yaml:"fallback"`
+	Admin          *Admin     `yaml:"admin"`
 
 	// File is the name the cluster was read from, for diagnostics and headers.
 	File string `yaml:"-"`

@@ -57,7 +57,10 @@ const (
 	DefaultPasses       = 2
 	DefaultExpectStatus = 200
 	DefaultMaxBody      = Size(10 << 20)
-	DefaultWeight       = 1
+	// DefaultMaxConnections holds a Co-browse cluster of a few thousand
+	// sessions: one long poll or WebSocket per browser tab and agent.
+	DefaultMaxConnections = 10000
+	DefaultWeight         = 1
 )
 
 // Normalize fills every default in one place: preset fields first, then
@@ -94,6 +97,7 @@ func (c *Cluster) Normalize() {
 	setDefault(&c.Health.Passes, DefaultPasses)
 	setDefault(&c.Health.ExpectStatus, DefaultExpectStatus)
 	setDefault(&c.MaxBody, DefaultMaxBody)
+	setDefault(&c.MaxConnections, DefaultMaxConnections)
 	for i := range c.Nodes {
 		setDefault(&c.Nodes[i].Weight, DefaultWeight)
 		setDefault(&c.Nodes[i].State, StateActive)

@@ -1,11 +1,12 @@
 // Package testbackend runs local HTTP backends that stand in for cluster
 // nodes in end-to-end tests of generated load-balancer configurations.
 //
-// A Backend speaks HTTP/1.1 with keep-alive and only ever listens on
-// 127.0.0.1:
+// A Backend speaks HTTP/1.1 with keep-alive, or HTTPS on a throwaway
+// certificate, and only ever listens on 127.0.0.1:
 //
 //   - paths whose last segment is health, about or isAlive answer
-//     "OK <name>\n" (503 "DOWN <name>\n" after SetHealthy(false));
+//     "OK <name>\n" with status 200 or Options.HealthStatus (503
+//     "DOWN <name>\n" after SetHealthy(false));
 //   - requests with "Upgrade: websocket" become a WebSocket echo that
 //     answers each message with a text frame "<name>:<payload>";
 //   - everything else gets a JSON Answer describing what arrived, after
@@ -16,7 +17,9 @@
 package testbackend
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +29,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lbgen/lbgen/internal/selfsigned"
 )
 
 // Options configures a Backend.
@@ -39,6 +44,10 @@ type Options struct {
 	// CookieName, if set, makes every answer to a request without that
 	// cookie carry "Set-Cookie: <CookieName>=.<Name>; Path=/".
 	CookieName string
+	// TLS serves HTTPS on a throwaway self-signed certificate.
+	TLS bool
+	// HealthStatus is the status of a healthy health answer, default 200.
+	HealthStatus int
 }
 
 // State is the failure state of a Backend.
@@ -84,11 +93,13 @@ type snapshot struct {
 
 // Backend is one local test node. All methods are safe for concurrent use.
 type Backend struct {
-	name       string
-	cookieName string
-	addr       string // always "127.0.0.1:PORT"
-	port       int
-	srv        *http.Server
+	name         string
+	cookieName   string
+	healthStatus int
+	tls          *tls.Config // nil: plain HTTP
+	addr         string      // always "127.0.0.1:PORT"
+	port         int
+	srv          *http.Server
 
 	healthy      atomic.Bool
 	delay        atomic.Int64 // time.Duration
@@ -118,16 +129,24 @@ func Start(opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tlsConfig *tls.Config
+	if opts.TLS {
+		if tlsConfig, err = serverTLS(); err != nil {
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("testbackend: %w", err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	b := &Backend{
-		name:       opts.Name,
-		cookieName: opts.CookieName,
-		addr:       net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		port:       port,
+		name:         opts.Name,
+		cookieName:   opts.CookieName,
+		healthStatus: cmp.Or(opts.HealthStatus, http.StatusOK),
+		tls:          tlsConfig,
+		addr:         net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		port:         port,
 	}
 	b.srv = &http.Server{
 		Handler:                      http.HandlerFunc(b.serveHTTP),
@@ -165,8 +184,13 @@ func (b *Backend) Addr() string { return b.addr }
 // Port returns the TCP port.
 func (b *Backend) Port() int { return b.port }
 
-// URL returns "http://127.0.0.1:PORT".
-func (b *Backend) URL() string { return "http://" + b.addr }
+// URL returns "http://127.0.0.1:PORT", or https:// for a TLS backend.
+func (b *Backend) URL() string {
+	if b.tls != nil {
+		return "https://" + b.addr
+	}
+	return "http://" + b.addr
+}
 
 // State returns the current state.
 func (b *Backend) State() State { return b.cur.Load().state }
@@ -278,7 +302,7 @@ func (b *Backend) acquire(s State) error {
 
 // serve starts serving ln; callers hold b.mu or own b exclusively.
 func (b *Backend) serve(ln net.Listener) {
-	l := newListener(ln, &b.active, &b.lastConnID)
+	l := newListener(ln, b.tls, &b.active, &b.lastConnID)
 	b.ln = l
 	go func() {
 		defer close(l.served)
@@ -322,6 +346,20 @@ func (b *Backend) awaitServing(ctx context.Context) bool {
 		}
 	}
 }
+
+// serverTLS is the TLS configuration of every TLS backend: one throwaway
+// certificate per process, HTTP/1.1 only (WebSocket upgrades need it).
+var serverTLS = sync.OnceValues(func() (*tls.Config, error) {
+	cert, key, err := selfsigned.PEM()
+	if err != nil {
+		return nil, err
+	}
+	pair, err := tls.X509KeyPair(cert, key)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"http/1.1"}}, nil
+})
 
 func validName(s string) bool {
 	if s == "" {

@@ -2,6 +2,7 @@ package testbackend
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -560,4 +561,69 @@ func TestConcurrentStateChanges(t *testing.T) {
 	wg.Wait()
 	b.SetDelay(0)
 	mustAnswer(t, b)
+}
+
+func TestTLS(t *testing.T) {
+	b := startBackend(t, Options{Name: "secure", TLS: true})
+	if !strings.HasPrefix(b.URL(), "https://") {
+		t.Fatalf("URL() = %q, want https://", b.URL())
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	defer client.CloseIdleConnections()
+	get := func() Answer {
+		t.Helper()
+		resp, err := client.Get(b.URL() + "/app/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ParseAnswer(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := get(); !a.TLS || a.Node != "secure" {
+		t.Errorf("answer over TLS: %+v, want TLS from secure", a)
+	}
+	// Plain HTTP is not served on a TLS backend.
+	c := dialRaw(t, b.Addr())
+	c.send("/app/x")
+	if resp, _, err := c.read(2 * time.Second); err == nil && resp.StatusCode == http.StatusOK {
+		t.Errorf("plain HTTP to a TLS backend answered %d", resp.StatusCode)
+	}
+	b.Kill()
+	if _, err := client.Get(b.URL() + "/app/x"); err == nil {
+		t.Error("killed TLS backend answered")
+	}
+	b.Recover()
+	client.CloseIdleConnections()
+	if a := get(); !a.TLS {
+		t.Errorf("recovered TLS backend answered without TLS: %+v", a)
+	}
+	if a := mustAnswer(t, startBackend(t, Options{Name: "plain"})); a.TLS {
+		t.Errorf("plain backend reports TLS: %+v", a)
+	}
+}
+
+func TestHealthStatus(t *testing.T) {
+	b := startBackend(t, Options{Name: "n3", HealthStatus: http.StatusNoContent})
+	c := dialRaw(t, b.Addr())
+	if resp, body := c.get("/health"); resp.StatusCode != http.StatusNoContent || body != "" {
+		t.Errorf("healthy: %d %q, want 204 without a body", resp.StatusCode, body)
+	}
+	b.SetHealthy(false)
+	if resp, body := c.get("/health"); resp.StatusCode != http.StatusServiceUnavailable || body != "DOWN n3\n" {
+		t.Errorf("unhealthy: %d %q, want 503", resp.StatusCode, body)
+	}
+	// A node whose healthy answer is 503 answers something else when not.
+	u := startBackend(t, Options{Name: "n4", HealthStatus: http.StatusServiceUnavailable})
+	u.SetHealthy(false)
+	if resp, _ := dialRaw(t, u.Addr()).get("/health"); resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("unhealthy with healthy status 503: %d, want 500", resp.StatusCode)
+	}
 }

@@ -30,6 +30,7 @@ type Answer struct {
 	BodySHA256      string `json:"body_sha256"`   // hex
 	Conn            int64  `json:"conn"`          // id of the TCP connection
 	ConnRequests    int64  `json:"conn_requests"` // requests on that connection so far
+	TLS             bool   `json:"tls"`           // the request arrived over TLS
 }
 
 // ParseAnswer decodes a backend answer body, rejecting anything else.
@@ -84,6 +85,7 @@ func (b *Backend) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		BodySHA256:   hex.EncodeToString(sum),
 		Conn:         c.id,
 		ConnRequests: seq,
+		TLS:          c.tls,
 	})
 }
 
@@ -105,18 +107,30 @@ func isHealthPath(path string) bool {
 }
 
 func (b *Backend) serveHealth(w http.ResponseWriter) {
-	status, word := http.StatusOK, "OK"
+	status, word := b.healthStatus, "OK"
 	if !b.healthy.Load() {
 		status, word = http.StatusServiceUnavailable, "DOWN"
+		if b.healthStatus == status {
+			status = http.StatusInternalServerError
+		}
+	}
+	b.healthChecks.Add(1)
+	b.requests.Add(1)
+	if !bodyAllowed(status) {
+		w.WriteHeader(status)
+		return
 	}
 	body := word + " " + b.name + "\n"
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	b.healthChecks.Add(1)
-	b.requests.Add(1)
 	w.WriteHeader(status)
 	io.WriteString(w, body)
+}
+
+// bodyAllowed reports whether an answer with status may carry a body.
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 // pause applies SetDelay plus the sleep= query parameter. It reports false

@@ -2,6 +2,7 @@ package testbackend
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -13,6 +14,7 @@ import (
 // no longer knows about.
 type listener struct {
 	net.Listener
+	tls    *tls.Config     // nil: plain HTTP
 	active *sync.WaitGroup // shared with the Backend; one count per live conn
 	lastID *atomic.Int64   // shared with the Backend so ids stay unique across restarts
 	served chan struct{}   // closed when http.Server.Serve has returned
@@ -22,9 +24,10 @@ type listener struct {
 	conns  map[*conn]struct{}
 }
 
-func newListener(ln net.Listener, active *sync.WaitGroup, lastID *atomic.Int64) *listener {
+func newListener(ln net.Listener, tlsConfig *tls.Config, active *sync.WaitGroup, lastID *atomic.Int64) *listener {
 	return &listener{
 		Listener: ln,
+		tls:      tlsConfig,
 		active:   active,
 		lastID:   lastID,
 		served:   make(chan struct{}),
@@ -40,6 +43,10 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	c := &conn{Conn: nc, id: l.lastID.Add(1), ln: l}
+	if l.tls != nil {
+		// The handshake runs on the first read, in the serving goroutine.
+		c.Conn, c.tls = tls.Server(nc, l.tls), true
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -77,6 +84,7 @@ func (l *listener) forget(c *conn) {
 // conn is an accepted connection with its identity and request count.
 type conn struct {
 	net.Conn
+	tls      bool
 	id       int64
 	ln       *listener
 	requests atomic.Int64

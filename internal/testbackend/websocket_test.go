@@ -216,3 +216,12 @@ func TestWebSocketFollowsState(t *testing.T) {
 		t.Errorf("Recv after Kill: %v, want the tunnel closed", err)
 	}
 }
+
+func TestWebSocketOverTLS(t *testing.T) {
+	b := startBackend(t, Options{Name: "ws4", TLS: true})
+	ws, resp := dialWS(t, "wss://"+b.Addr()+"/socket", nil)
+	if resp.Header.Get("X-Node") != "ws4" {
+		t.Errorf("X-Node = %q", resp.Header.Get("X-Node"))
+	}
+	checkEcho(t, ws, "ws4", "one", strings.Repeat("z", 100<<10))
+}

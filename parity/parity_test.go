@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lbgen/lbgen/parity"
@@ -12,8 +13,13 @@ import (
 )
 
 // parityClusters are the fixtures every target must agree on: each preset's
-// sample, and the cluster that exercises every state and option.
-var parityClusters = []string{"cobrowse", "gwe", "generic", "edge", "nows"}
+// sample, the cluster that exercises every state and option, and the seed
+// guide's HTTPS sample, which re-encrypts to the nodes per listener.
+var parityClusters = []string{"cobrowse", "gwe", "generic", "edge", "nows", "seed-nginx-https"}
+
+// parallelClusters bounds how many clusters run at once. A run mostly
+// waits for timeouts, so clusters overlap well even on two CPUs.
+const parallelClusters = 3
 
 // TestParity sends real traffic through every target's real server and the
 // reference proxy, and fails on any scenario that neither passes nor is a
@@ -22,26 +28,44 @@ func TestParity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("parity starts real servers")
 	}
-	for _, name := range parityClusters {
+	type outcome struct {
+		rep   *parity.Report
+		err   error
+		table string
+	}
+	outcomes := make([]outcome, len(parityClusters))
+	slots := make(chan struct{}, parallelClusters)
+	var wg sync.WaitGroup
+	for i, name := range parityClusters {
+		file := filepath.Join("..", "testdata", "clusters", name+".yaml")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, diags := validate.Load(file, data)
+		if c == nil {
+			t.Fatalf("invalid fixture %s: %v", name, diags)
+		}
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			o := &outcomes[i]
+			if o.rep, o.err = parity.Run(context.Background(), c, name, parity.Options{}); o.err == nil {
+				var table strings.Builder
+				o.rep.WriteTable(&table)
+				o.table = table.String()
+			}
+		})
+	}
+	wg.Wait()
+	for i, name := range parityClusters {
 		t.Run(name, func(t *testing.T) {
-			file := filepath.Join("..", "testdata", "clusters", name+".yaml")
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
+			o := outcomes[i]
+			if o.err != nil {
+				t.Fatal(o.err)
 			}
-			c, diags := validate.Load(file, data)
-			if c == nil {
-				t.Fatalf("invalid fixture: %v", diags)
-			}
-			var progress strings.Builder
-			rep, err := parity.Run(context.Background(), c, name, parity.Options{Progress: &progress})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var table strings.Builder
-			rep.WriteTable(&table)
-			t.Log("\n" + table.String())
-			for _, res := range rep.Results {
+			t.Log("\n" + o.table)
+			for _, res := range o.rep.Results {
 				switch res.Status {
 				case parity.Fail:
 					t.Errorf("%s %s (rule %s): %s", res.Runner, res.Scenario, res.Rule, res.Detail)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lbgen/lbgen/generator"
@@ -24,7 +26,12 @@ type Runner interface {
 }
 
 // serverRunner renders a target and runs its real server in the foreground.
-type serverRunner struct{ target generator.Target }
+type serverRunner struct {
+	target generator.Target
+	// mutate plants a bug in the rendered files, to show that parity
+	// catches it; nil leaves them as rendered.
+	mutate func([]byte) []byte
+}
 
 func (r serverRunner) Name() string { return string(r.target) }
 
@@ -32,6 +39,11 @@ func (r serverRunner) Start(ctx context.Context, s *Sandbox, dir string) (func()
 	out, err := generator.Render(s.Cluster, r.target, generator.Options{Source: "parity sandbox"})
 	if err != nil {
 		return nil, err
+	}
+	if r.mutate != nil {
+		for i := range out.Files {
+			out.Files[i].Data = r.mutate(out.Files[i].Data)
+		}
 	}
 	if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
 		return nil, err
@@ -84,7 +96,7 @@ func (proxyRunner) Start(ctx context.Context, s *Sandbox, dir string) (func(), e
 func Runners() []Runner {
 	var rs []Runner
 	for _, t := range generator.Targets {
-		rs = append(rs, serverRunner{t})
+		rs = append(rs, serverRunner{target: t})
 	}
 	return append(rs, proxyRunner{})
 }
@@ -146,12 +158,16 @@ type Options struct {
 // Run sandboxes c, then runs every scenario on every runner. Everything
 // it starts is stopped before it returns.
 func Run(ctx context.Context, c *model.Cluster, name string, opts Options) (*Report, error) {
-	if opts.Progress == nil {
-		opts.Progress = io.Discard
-	}
 	runners, err := selectRunners(opts.Runners)
 	if err != nil {
 		return nil, err
+	}
+	return run(ctx, c, name, runners, opts)
+}
+
+func run(ctx context.Context, c *model.Cluster, name string, runners []Runner, opts Options) (*Report, error) {
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
 	}
 	dir, err := os.MkdirTemp("", "lbgen-parity-")
 	if err != nil {
@@ -220,7 +236,7 @@ func runOne(ctx context.Context, s *Sandbox, r Runner, dir string, selected []st
 				return nil, err
 			}
 			res := Result{Scenario: sc.name, Rule: sc.rule, Runner: r.Name()}
-			e := newEnv(ctx, s)
+			e := newEnv(ctx, s, r.Name(), sc.name)
 			if why := sc.needsOf(e); why != "" {
 				res.Status, res.Detail = NotApplies, why
 				byName[sc.name] = res
@@ -244,7 +260,7 @@ func runOne(ctx context.Context, s *Sandbox, r Runner, dir string, selected []st
 			if fresh {
 				stop()
 			}
-			res.Status, res.Detail = judge(r.Name(), sc.name, runErr)
+			res.Status, res.Detail = judge(r.Name(), sc.name, runErr, e.seen)
 			fmt.Fprintf(progress, "%-8s %-40s %s %s\n", r.Name(), sc.name, res.Status, res.Detail)
 			byName[sc.name] = res
 		}
@@ -279,23 +295,47 @@ func skipAll(r Runner, selected []string, err error) []Result {
 	return out
 }
 
-// judge turns a scenario's error into a status, consulting the documented
-// divergences.
-func judge(runner, scenario string, err error) (Status, string) {
-	why, documented := divergences[runner+"/"+scenario]
-	switch {
-	case err == nil && documented:
-		return Pass, "documented divergence did not show: " + why
-	case err == nil:
-		return Pass, ""
-	case documented:
-		return Divergence, why + " (" + err.Error() + ")"
-	}
-	return Fail, err.Error()
+// checks is what one scenario run showed, check by check: which checks
+// gave the reference outcome and which a documented divergence.
+type checks struct {
+	conformed map[string]bool
+	diverged  map[string]divergence
 }
 
-func newEnv(ctx context.Context, s *Sandbox) *env {
-	e := &env{ctx: ctx, s: s, param: s.Cluster.Sticky.Param}
+func newChecks() *checks {
+	return &checks{conformed: map[string]bool{}, diverged: map[string]divergence{}}
+}
+
+// judge turns a scenario's error and its checks into a status. A
+// divergence documented for a check that gave the reference outcome, and
+// never the documented one, is stale: the README and the table must learn
+// that the target got better.
+func judge(runner, scenario string, err error, seen *checks) (Status, string) {
+	if err != nil {
+		return Fail, err.Error()
+	}
+	for _, d := range divergences {
+		if d.target != runner || d.scenario != scenario {
+			continue
+		}
+		if _, shown := seen.diverged[d.check]; seen.conformed[d.check] && !shown {
+			return Fail, fmt.Sprintf("stale divergence: check %s gave the reference outcome, not the documented %q (%s); "+
+				"remove it from parity/divergences.go and the README's Target notes", d.check, d.observed, d.why)
+		}
+	}
+	if len(seen.diverged) == 0 {
+		return Pass, ""
+	}
+	var details []string
+	for _, check := range slices.Sorted(maps.Keys(seen.diverged)) {
+		d := seen.diverged[check]
+		details = append(details, fmt.Sprintf("%s (%s: %s)", d.why, check, d.observed))
+	}
+	return Divergence, strings.Join(details, "; ")
+}
+
+func newEnv(ctx context.Context, s *Sandbox, runner, scenario string) *env {
+	e := &env{ctx: ctx, s: s, runner: runner, scenario: scenario, seen: newChecks(), param: s.Cluster.Sticky.Param}
 	for _, n := range s.Cluster.Nodes {
 		switch n.State {
 		case model.StateActive:

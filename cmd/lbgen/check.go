@@ -30,7 +30,7 @@ is an error (exit 1) unless --skip-missing is given.`,
 		Args:    noArgs,
 		RunE:    runCheck,
 	}
-	addConfigFlag(cmd)
+	addConfigFlag(cmd, "cluster file (- reads standard input)")
 	addTargetFlag(cmd)
 	cmd.Flags().Bool(string(flagSkipMissing), false, "report a target whose server is not installed as skipped instead of failing")
 	addPlatformFlags(cmd)

@@ -37,6 +37,14 @@ func (f flagName) String(cmd *cobra.Command) string {
 	return v
 }
 
+func (f flagName) Strings(cmd *cobra.Command) []string {
+	v, err := cmd.Flags().GetStringArray(string(f))
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func (f flagName) Bool(cmd *cobra.Command) bool {
 	v, err := cmd.Flags().GetBool(string(f))
 	if err != nil {
@@ -45,8 +53,11 @@ func (f flagName) Bool(cmd *cobra.Command) bool {
 	return v
 }
 
-func addConfigFlag(cmd *cobra.Command) {
-	cmd.Flags().StringP(string(flagConfig), "c", "", "cluster file (- reads standard input)")
+// addConfigFlag registers -c. It keeps every value given, so a command
+// that reads one cluster can refuse a second -c instead of silently
+// using the last one.
+func addConfigFlag(cmd *cobra.Command, usage string) {
+	cmd.Flags().StringArrayP(string(flagConfig), "c", nil, usage)
 	cmd.MarkFlagFilename(string(flagConfig), "yaml", "yml")
 }
 
@@ -98,10 +109,15 @@ func targets(cmd *cobra.Command) ([]generator.Target, error) {
 	return out, nil
 }
 
+// requireConfig returns the one cluster file of a command that reads one.
 func requireConfig(cmd *cobra.Command) (string, error) {
-	path := flagConfig.String(cmd)
-	if path == "" {
+	paths := flagConfig.Strings(cmd)
+	switch {
+	case len(paths) == 0:
 		return "", usagef("-c FILE is required (the cluster file; - reads standard input)")
+	case len(paths) > 1:
+		return "", usagef("%s reads one cluster file, but -c was given %d times (%s); 'lbgen validate' checks several",
+			cmd.Name(), len(paths), strings.Join(paths, ", "))
 	}
-	return path, nil
+	return paths[0], nil
 }

@@ -35,7 +35,7 @@ cluster lacks what the scenario needs). Any fail exits 6.`,
 		Args:    noArgs,
 		RunE:    runParity,
 	}
-	addConfigFlag(cmd)
+	addConfigFlag(cmd, "cluster file (- reads standard input)")
 	cmd.Flags().StringP(string(flagTarget), "t", "all", "targets: "+strings.Join(parityTargets(), ", ")+", a comma-separated list, or all; the reference proxy always runs")
 	cmd.Flags().String(string(flagFormat), "table", "report format: table or json")
 	cmd.Flags().StringSlice(string(flagScenario), nil, "run only these scenarios (repeatable)")

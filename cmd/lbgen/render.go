@@ -29,7 +29,7 @@ exit code is 4. --diff prints what would change (and writes nothing).`,
 		Args: noArgs,
 		RunE: runRender,
 	}
-	addConfigFlag(cmd)
+	addConfigFlag(cmd, "cluster file (- reads standard input)")
 	addTargetFlag(cmd)
 	cmd.Flags().StringP(string(flagOutput), "o", "-", "output directory, or - for standard output")
 	cmd.Flags().Bool(string(flagCheck), false, "compare with the files in the output directory; exit 4 when they differ")

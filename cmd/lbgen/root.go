@@ -77,10 +77,15 @@ func loadSettings(cmd *cobra.Command, _ []string) error {
 	return err
 }
 
-// noArgs rejects positional arguments as a usage error.
-func noArgs(_ *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
+// noArgs rejects positional arguments as a usage error. A command that
+// reads a cluster file says how to name it, since a file given without
+// -c would otherwise look checked.
+func noArgs(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return nil
+	case cmd.Flags().Lookup(string(flagConfig)) != nil:
+		return usagef("unexpected argument %q: %s reads one cluster file, given with -c", args[0], cmd.Name())
 	}
-	return nil
+	return usagef("unexpected argument %q", args[0])
 }

@@ -102,6 +102,14 @@ func (d *decoder) spend(path string) bool {
 // repeats as a prefix.
 var yamlErrLine = regexp.MustCompile(`^line (\d+): (?:column (\d+): )?`)
 
+// ParseMapping reads a YAML document whose top level is a mapping, with
+// Decode's bounds and positioned findings, for other files that are read
+// as strictly as a cluster file (the CLI settings file).
+func ParseMapping(file string, data []byte) (*yaml.Node, []Diagnostic) {
+	d := &decoder{file: file, pos: Positions{}}
+	return d.parse(data), d.diags
+}
+
 func (d *decoder) parse(data []byte) *yaml.Node {
 	start := Pos{Line: 1, Col: 1}
 	if len(data) > MaxFileSize {
@@ -275,7 +283,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		child := join(path, k.Value)
 		idx, ok := fields.index[k.Value]
 		if !ok {
-			d.report(kp, "L-unknown-key", child, fmt.Sprintf("unknown key %s in %s", Quote(k.Value), where(path)), suggest(k.Value, fields.names))
+			d.report(kp, "L-unknown-key", child, fmt.Sprintf("unknown key %s in %s", Quote(k.Value), where(path)), SuggestKey(k.Value, fields.names))
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
@@ -352,8 +360,8 @@ func describe(n *yaml.Node) string {
 	return Quote(n.Value)
 }
 
-// suggest names the known key closest to an unknown one.
-func suggest(key string, names []string) string {
+// SuggestKey names the known key closest to an unknown one.
+func SuggestKey(key string, names []string) string {
 	best, bestDist := "", 3
 	for _, name := range names {
 		if strings.EqualFold(name, key) {

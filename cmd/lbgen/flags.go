@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lbgen/lbgen/generator"
 )
@@ -69,12 +70,24 @@ func addTargetFlag(cmd *cobra.Command) {
 }
 
 // addPlatformFlags registers the settings that are about the machine the
-// config runs on rather than about the cluster.
+// config runs on rather than about the cluster, and --settings, the file
+// that may hold them.
 func addPlatformFlags(cmd *cobra.Command) {
-	cmd.Flags().String(string(flagLogDir), generator.DefaultLogDir, "directory for log files (relative to the output directory unless absolute)")
-	cmd.Flags().String(string(flagRunDir), generator.DefaultRunDir, "directory for pid and runtime files (relative to the output directory unless absolute)")
-	cmd.Flags().String(string(flagApacheModules), generator.DefaultApacheModules, "directory of Apache's mod_*.so files (RHEL: /usr/lib64/httpd/modules)")
-	cmd.Flags().Bool(string(flagApacheWSTunnel), false, "proxy WebSockets with mod_proxy_wstunnel, for Apache older than 2.4.47")
+	fs := pflag.NewFlagSet(cmd.Name(), pflag.ContinueOnError)
+	fs.String(string(flagLogDir), generator.DefaultLogDir, "directory for log files (relative to the output directory unless absolute)")
+	fs.String(string(flagRunDir), generator.DefaultRunDir, "directory for pid and runtime files (relative to the output directory unless absolute)")
+	fs.String(string(flagApacheModules), generator.DefaultApacheModules, "directory of Apache's mod_*.so files (RHEL: /usr/lib64/httpd/modules)")
+	fs.Bool(string(flagApacheWSTunnel), false, "proxy WebSockets with mod_proxy_wstunnel, for Apache older than 2.4.47")
+	fs.VisitAll(func(f *pflag.Flag) { f.Annotations = map[string][]string{settingAnnotation: nil} })
+	cmd.Flags().AddFlagSet(fs)
+	cmd.Flags().String(string(flagSettings), "", "YAML file of platform settings ("+strings.Join(settingKeys(fs), ", ")+")")
+	cmd.MarkFlagFilename(string(flagSettings), "yaml", "yml")
+}
+
+func settingKeys(fs *pflag.FlagSet) []string {
+	var keys []string
+	fs.VisitAll(func(f *pflag.Flag) { keys = append(keys, f.Name) })
+	return keys
 }
 
 func platformOptions(cmd *cobra.Command, source string) generator.Options {

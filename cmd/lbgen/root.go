@@ -3,11 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // Main runs lbgen with os.Args and returns the process exit code.
@@ -42,39 +39,10 @@ servers, and runs a built-in reference proxy that implements the same routing.`,
 		SilenceErrors:     true,
 		PersistentPreRunE: loadSettings,
 	}
-	root.PersistentFlags().String(flagSettings, "", "settings file (YAML) with default flag values")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newInitCmd(), newValidateCmd(), newRenderCmd(), newCheckCmd(),
 		newProxyCmd(), newParityCmd(), newExplainCmd(), newVersionCmd(), newCompletionCmd())
 	return root
-}
-
-const flagSettings = "settings"
-
-// loadSettings fills flags the user did not set from LBGEN_* environment
-// variables and the optional settings file, in that order of precedence.
-// Viper handles CLI settings only; it never reads cluster files.
-func loadSettings(cmd *cobra.Command, _ []string) error {
-	v := viper.New()
-	v.SetEnvPrefix("LBGEN")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
-	v.AutomaticEnv()
-	if file, _ := cmd.Flags().GetString(flagSettings); file != "" {
-		v.SetConfigFile(file)
-		if err := v.ReadInConfig(); err != nil {
-			return withCode(exitUsage, fmt.Errorf("settings file: %w", err))
-		}
-	}
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" || f.Name == "version" || !v.IsSet(f.Name) {
-			return
-		}
-		if serr := cmd.Flags().Set(f.Name, v.GetString(f.Name)); serr != nil {
-			err = usagef("setting %s from the environment or settings file: %v", f.Name, serr)
-		}
-	})
-	return err
 }
 
 // noArgs rejects positional arguments as a usage error. A command that

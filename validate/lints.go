@@ -54,8 +54,12 @@ var Lints = []Lint{
 			"read timeout is stretched to it.\n\n" +
 			"Fix: set timeouts.tunnel to at least timeouts.read, e.g. 1h."},
 	{"L-cidr", model.SevError, "allow entry is not an address or network",
-		"Entries of `allow` are IP addresses (10.1.2.3) or CIDR networks (10.0.0.0/8, fd00::/8).\n\n" +
-			"Fix: write the network in CIDR form; host names are not accepted."},
+		"Entries of `allow` are IP addresses (10.1.2.3) or CIDR networks (10.0.0.0/8, fd00::/8). A network is\n" +
+			"written with its first address: in 10.1.2.3/8 the bits after the first 8 are set, which nginx warns\n" +
+			"are meaningless (so `lbgen check` would fail) and which leaves unclear whether the network or the one\n" +
+			"host was meant.\n\n" +
+			"Fix: write the network in CIDR form (10.0.0.0/8) or the single address (10.1.2.3); host names are not\n" +
+			"accepted."},
 	{"L-cluster-name", model.SevError, "cluster name is not usable as an identifier",
 		"`name` prefixes generated upstream, backend and balancer names in every target, so it must match\n" +
 			"[a-z][a-z0-9_-]* and be at most 32 characters.\n\nFix: e.g. `name: cobrowse`."},

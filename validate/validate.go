@@ -290,8 +290,14 @@ func (ch *checker) allowList(path string, allow []string) {
 			}
 			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
-		if prefix.Bits() == 0 {
+		switch {
+		case prefix.Bits() == 0:
 			ch.errorf(p, "L-allow-all", "list only the networks that need access, e.g. 10.0.0.0/8", "%s admits every address", model.Quote(a))
+		case prefix != prefix.Masked():
+			// nginx warns that the low bits are meaningless, which fails
+			// lbgen check; the intent is either the network or the host.
+			ch.errorf(p, "L-cidr", fmt.Sprintf("write %s for the network, or %s for that one address", prefix.Masked(), prefix.Addr()),
+				"%s has host bits set; the network is %s", model.Quote(a), prefix.Masked())
 		}
 	}
 }

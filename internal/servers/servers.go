@@ -86,6 +86,8 @@ var warning = regexp.MustCompile(`(?m)^\[WARNING\].*$|^.*\[warn\].*$|^.*AH01574.
 type CheckError struct {
 	Target generator.Target
 	Output string
+	// Warnings are the lines that failed a check the binary passed.
+	Warnings []string
 }
 
 func (e *CheckError) Error() string {
@@ -112,7 +114,7 @@ func Check(ctx context.Context, t generator.Target, dir string) (string, error) 
 	case err != nil:
 		return text, fmt.Errorf("run %s: %w", bin, err)
 	case warning.MatchString(text):
-		return text, &CheckError{Target: t, Output: text}
+		return text, &CheckError{Target: t, Output: text, Warnings: warning.FindAllString(text, -1)}
 	}
 	return text, nil
 }

@@ -164,7 +164,11 @@ var Lints = []Lint{
 			"and non-ASCII characters (look-alikes such as U+037E \";\", invisible ones such as U+200B) could end a\n" +
 			"directive early, start a new one, or expand a variable or expression (nginx `$var`, Apache\n" +
 			"`%{VAR}`, HAProxy `%[sample]`), so they are refused in every string field: names, hosts, paths,\n" +
-			"cookie names, addresses, URLs and file paths.\n\nFix: remove the character; none of these fields needs it."},
+			"cookie names, addresses, URLs and file paths. Where a field's own syntax already rules the character\n" +
+			"out, its own code reports it instead (a space in a node name is L-node-name); this code is for the\n" +
+			"characters a field's syntax allows (`$` or `#` in a node name) and for certificate and key paths, and\n" +
+			"for a line break YAML keeps at the end of a `|` or `>` block.\n\n" +
+			"Fix: remove the character; none of these fields needs it."},
 	{"L-value", model.SevError, "a value is not one of the accepted ones",
 		"Enumerations (`preset`, `state`, `tls.upstream`), durations (\"500ms\", \"5s\", \"1h\") and sizes\n" +
 			"(\"512k\", \"10m\") accept only the forms listed in the message.\n\nFix: use one of the listed values."},

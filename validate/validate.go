@@ -387,14 +387,27 @@ func (ch *checker) listeners() {
 
 func (ch *checker) tls() {
 	c := ch.c
-	for i, l := range c.Listen {
-		if l.TLS && (c.TLS == nil || c.TLS.Certificate == "" || c.TLS.Key == "") {
-			ch.errorf(fmt.Sprintf("listen[%d].tls", i), "L-tls-missing", "set tls.certificate and tls.key to PEM files",
-				"TLS listener %s has no certificate and key", model.Quote(l.Addr))
-		}
-	}
+	tlsListener := slices.IndexFunc(c.Listen, func(l model.Listener) bool { return l.TLS })
 	if c.TLS == nil {
+		for i, l := range c.Listen {
+			if l.TLS {
+				ch.errorf(fmt.Sprintf("listen[%d].tls", i), "L-tls-missing", "add a tls: block with certificate and key (PEM files)",
+					"TLS listener %s has no certificate and key", model.Quote(l.Addr))
+			}
+		}
 		return
+	}
+	if tlsListener >= 0 {
+		// Reported where the tls: block is, which is what needs the field.
+		for _, f := range []struct{ path, v, what string }{
+			{"tls.certificate", c.TLS.Certificate, "the certificate (PEM)"},
+			{"tls.key", c.TLS.Key, "the certificate's private key (PEM)"},
+		} {
+			if f.v == "" {
+				ch.errorf(f.path, "L-tls-missing", "set "+f.path+" to the file of "+f.what,
+					"%s is missing; TLS listener %s needs it", f.path, model.Quote(c.Listen[tlsListener].Addr))
+			}
+		}
 	}
 	for _, f := range []struct{ path, v string }{{"tls.certificate", c.TLS.Certificate}, {"tls.key", c.TLS.Key}} {
 		if f.v != "" {

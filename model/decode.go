@@ -249,19 +249,22 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetString(n.Value)
+	// A scalar is read by the type of its field, quoted or not, as string
+	// fields take 8080 unquoted: "8700" is a port and yes a boolean.
 	case reflect.Int:
 		i, err := strconv.ParseInt(n.Value, 10, 64)
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil || i != int64(int32(i)) {
-			d.report(p, "L-type", path, fmt.Sprintf("%s must be a whole number, not %s", label(path), describe(n)), "write digits without quotes, e.g. 8080")
+		if n.Kind != yaml.ScalarNode || err != nil || i != int64(int32(i)) {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be a whole number, not %s", label(path), describe(n)), "write a whole number in digits")
 			return
 		}
 		v.SetInt(i)
 	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-			d.report(p, "L-type", path, fmt.Sprintf("%s must be true or false, not %s", label(path), describe(n)), "write true or false without quotes")
+		b, ok := ParseBool(n.Value)
+		if n.Kind != yaml.ScalarNode || !ok {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be true or false, not %s", label(path), describe(n)), "write true or false")
 			return
 		}
-		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
+		v.SetBool(b)
 	}
 }
 
@@ -353,9 +356,6 @@ func kindName(n *yaml.Node) string {
 func describe(n *yaml.Node) string {
 	if n.Kind != yaml.ScalarNode {
 		return "a " + kindName(n)
-	}
-	if n.ShortTag() == "!!str" {
-		return "the string " + Quote(n.Value)
 	}
 	return Quote(n.Value)
 }

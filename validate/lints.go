@@ -150,7 +150,9 @@ var Lints = []Lint{
 		"`tls.upstream: tls` re-encrypts every request to each node's `tls_port`; `match` uses it for requests\n" +
 			"that arrived on TLS listeners. Every node then needs a `tls_port`.\n\nFix: add `tls_port: 8743` to each node, or use `tls.upstream: plain`."},
 	{"L-type", model.SevError, "a value has the wrong type",
-		"Each key takes one kind of value: a string, a whole number, true/false, a list or a mapping.\n\nFix: see `lbgen init` for the shape of every key."},
+		"Each key takes one kind of value: a string, a whole number, true/false, a list or a mapping. A single\n" +
+			"value is read by the kind its key takes, quoted or not: `port: \"8700\"` is a number and `addr: 8080` a\n" +
+			"string. Booleans are true/false or YAML's yes/no and on/off.\n\nFix: see `lbgen init` for the shape of every key."},
 	{"L-unknown-key", model.SevError, "unknown key",
 		"The cluster file is decoded strictly: a key lbgen does not know is an error, because a misspelled key\n" +
 			"would otherwise be ignored silently. Keys are lower case.\n\nFix: correct the spelling (the message suggests the closest key) or remove it."},

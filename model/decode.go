@@ -287,6 +287,9 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		idx, ok := fields.index[k.Value]
 		if !ok {
 			d.report(kp, "L-unknown-key", child, fmt.Sprintf("unknown key %s in %s", Quote(k.Value), where(path)), SuggestKey(k.Value, fields.names))
+			if meant, ok := closestKey(k.Value, fields.names); ok {
+				d.diags[len(d.diags)-1].Meant = join(path, meant)
+			}
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
@@ -362,10 +365,23 @@ func describe(n *yaml.Node) string {
 
 // SuggestKey names the known key closest to an unknown one.
 func SuggestKey(key string, names []string) string {
+	best, ok := closestKey(key, names)
+	switch {
+	case !ok:
+		return "known keys: " + strings.Join(names, ", ")
+	case strings.EqualFold(best, key):
+		return fmt.Sprintf("did you mean %q? keys are lower case", best)
+	}
+	return fmt.Sprintf("did you mean %q?", best)
+}
+
+// closestKey returns the known key an unknown one was most likely meant
+// to be: the same ignoring case, or at most two edits away.
+func closestKey(key string, names []string) (string, bool) {
 	best, bestDist := "", 3
 	for _, name := range names {
 		if strings.EqualFold(name, key) {
-			return fmt.Sprintf("did you mean %q? keys are lower case", name)
+			return name, true
 		}
 		// Lengths further apart than bestDist cannot be closer, and
 		// skipping them keeps a huge key from costing a huge computation.
@@ -376,10 +392,7 @@ func SuggestKey(key string, names []string) string {
 			best, bestDist = name, dist
 		}
 	}
-	if best != "" {
-		return fmt.Sprintf("did you mean %q?", best)
-	}
-	return "known keys: " + strings.Join(names, ", ")
+	return best, best != ""
 }
 
 func abs(n int) int { return max(n, -n) }

@@ -32,15 +32,24 @@ func Load(file string, data []byte) (*model.Cluster, []Diagnostic) {
 
 // withoutDecoded drops findings about values decoding already refused, and
 // about anything inside them: their zero value says nothing about what was
-// written (a node that is a list is not also missing its name).
+// written (a node that is a list is not also missing its name). A field an
+// unknown key was meant to be (nodse: for nodes:) is not reported missing
+// either: the did-you-mean says it already.
 func withoutDecoded(checks, decoded []Diagnostic) []Diagnostic {
 	bad := map[string]bool{}
+	misspelled := map[string]bool{}
 	for _, d := range decoded {
 		if d.Path != "" {
 			bad[d.Path] = true
 		}
+		if d.Meant != "" {
+			misspelled[d.Meant] = true
+		}
 	}
 	return slices.DeleteFunc(checks, func(d Diagnostic) bool {
+		if d.Code == "L-missing" && misspelled[d.Path] {
+			return true
+		}
 		for p := d.Path; p != ""; p = parent(p) {
 			if bad[p] {
 				return true

@@ -109,6 +109,11 @@ func (ch *checker) add(sev model.Severity, path, code, hint, format string, args
 	})
 }
 
+// at names another field a finding refers to, with the line it is on.
+func (ch *checker) at(path string) string {
+	return fmt.Sprintf("%s (line %d)", path, ch.c.Pos.Of(path).Line)
+}
+
 func (ch *checker) errorf(path, code, hint, format string, args ...any) {
 	ch.add(model.SevError, path, code, hint, format, args...)
 }
@@ -371,7 +376,7 @@ func (ch *checker) listeners() {
 		for _, o := range seen {
 			if b.conflicts(o) {
 				ch.errorf(path, "L-duplicate-addr", "give each listener its own port, or bind specific addresses on both",
-					"%s %s overlaps %s", path, model.Quote(addr), o.path)
+					"%s %s overlaps %s", path, model.Quote(addr), ch.at(o.path))
 				return
 			}
 		}
@@ -558,7 +563,7 @@ func (ch *checker) nodes() {
 			key := strings.ToLower(model.HostPort(n.Host, n.Port))
 			if first, dup := addrs[key]; dup {
 				ch.errorf(path, "L-duplicate-addr", "each node is one server: remove the duplicate or correct its port",
-					"node %s has the same address %s as %s", model.Quote(n.Name), key, first)
+					"node %s has the same address %s as %s", model.Quote(n.Name), key, ch.at(first))
 			} else {
 				addrs[key] = path
 			}
@@ -597,7 +602,7 @@ func (ch *checker) nodeName(path string, n model.Node, names map[string]string) 
 	key := strings.ToLower(n.Name)
 	if first, dup := names[key]; dup {
 		ch.errorf(path, "L-node-duplicate", "give every node its own application name; names are compared ignoring case because nginx does",
-			"node name %s is already used by %s", model.Quote(n.Name), first)
+			"node name %s is already used by %s", model.Quote(n.Name), ch.at(first))
 		return
 	}
 	names[key] = path
@@ -629,7 +634,7 @@ func (ch *checker) fallbacks() {
 			return true
 		}) {
 			if first, dup := seen[f.Name]; dup {
-				ch.errorf(path+".name", "L-fallback", "give each fallback its own name", "fallback name %s is already used by %s", model.Quote(f.Name), first)
+				ch.errorf(path+".name", "L-fallback", "give each fallback its own name", "fallback name %s is already used by %s", model.Quote(f.Name), ch.at(first))
 			} else {
 				seen[f.Name] = path
 			}

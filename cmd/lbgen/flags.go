@@ -111,7 +111,7 @@ func targets(cmd *cobra.Command) ([]generator.Target, error) {
 	}
 	var out []generator.Target
 	for _, name := range strings.Split(spec, ",") {
-		t, err := generator.ParseTarget(strings.TrimSpace(name))
+		t, err := generator.ParseTarget(targetName(name))
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
@@ -123,6 +123,19 @@ func targets(cmd *cobra.Command) ([]generator.Target, error) {
 }
 
 // requireConfig returns the one cluster file of a command that reads one.
+// targetAliases are the other names the Apache target goes by: its binary
+// is apache2 on Debian and httpd elsewhere, and it renders httpd.conf.
+var targetAliases = map[string]generator.Target{"apache2": generator.Apache, "httpd": generator.Apache}
+
+// targetName is the target a -t name means, ignoring case and aliases.
+func targetName(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if t, ok := targetAliases[name]; ok {
+		return string(t)
+	}
+	return name
+}
+
 func requireConfig(cmd *cobra.Command) (string, error) {
 	paths := flagConfig.Strings(cmd)
 	switch {

@@ -100,7 +100,7 @@ func parityRunners(spec string) ([]string, error) {
 	}
 	var out []string
 	for _, name := range strings.Split(spec, ",") {
-		name = strings.TrimSpace(name)
+		name = targetName(name)
 		if !slices.Contains(known, name) && name != parity.ProxyName {
 			return nil, usagef("unknown parity target %q (use %s or all)", name, strings.Join(known, ", "))
 		}

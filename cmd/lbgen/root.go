@@ -39,6 +39,7 @@ servers, and runs a built-in reference proxy that implements the same routing.`,
 		SilenceErrors:     true,
 		PersistentPreRunE: loadSettings,
 	}
+	root.SetVersionTemplate("lbgen {{.Version}}\n") // as `lbgen version` prints it
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newInitCmd(), newValidateCmd(), newRenderCmd(), newCheckCmd(),
 		newProxyCmd(), newParityCmd(), newExplainCmd(), newVersionCmd(), newCompletionCmd())

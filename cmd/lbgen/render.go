@@ -80,6 +80,7 @@ func runRender(cmd *cobra.Command, _ []string) error {
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", displayPath(w.Path), state)
 	}
+	warnWorkerReach(cmd.ErrOrStderr(), dir, outs)
 	return nil
 }
 

@@ -70,8 +70,9 @@ func RunArgs(t generator.Target, dir string) []string {
 	}
 	global := "daemon off;"
 	if os.Geteuid() == 0 {
-		// As root nginx runs workers as nobody, who cannot write the temp
-		// directories render created; keep them as the directory's owner.
+		// As root nginx runs workers as nobody, who cannot enter a
+		// directory under a 0700 parent such as os.MkdirTemp's; keep them
+		// as the directory's owner.
 		global += " user root;"
 	}
 	return []string{"-p", dir + "/", "-c", t.FileName(), "-e", "stderr", "-g", global}

@@ -122,7 +122,6 @@ func targets(cmd *cobra.Command) ([]generator.Target, error) {
 	return out, nil
 }
 
-// requireConfig returns the one cluster file of a command that reads one.
 // targetAliases are the other names the Apache target goes by: its binary
 // is apache2 on Debian and httpd elsewhere, and it renders httpd.conf.
 var targetAliases = map[string]generator.Target{"apache2": generator.Apache, "httpd": generator.Apache}
@@ -136,6 +135,7 @@ func targetName(name string) string {
 	return name
 }
 
+// requireConfig returns the one cluster file of a command that reads one.
 func requireConfig(cmd *cobra.Command) (string, error) {
 	paths := flagConfig.Strings(cmd)
 	switch {

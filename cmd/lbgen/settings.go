@@ -29,7 +29,11 @@ func loadSettings(cmd *cobra.Command, _ []string) error {
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	v.AutomaticEnv()
 	if cmd.Flags().Lookup(string(flagSettings)) != nil {
-		if file := flagSettings.String(cmd); file != "" {
+		file := flagSettings.String(cmd)
+		if file == "" {
+			file = v.GetString(string(flagSettings)) // LBGEN_SETTINGS
+		}
+		if file != "" {
 			values, err := readSettings(cmd, file)
 			if err != nil {
 				return err
@@ -55,7 +59,7 @@ func loadSettings(cmd *cobra.Command, _ []string) error {
 			}
 			value = fmt.Sprint(b)
 		}
-		if serr := f.Value.Set(value); serr != nil {
+		if serr := cmd.Flags().Set(f.Name, value); serr != nil {
 			err = usagef("%s: %v", envName(f.Name), serr)
 		}
 	})

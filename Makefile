@@ -43,10 +43,16 @@ bench: build
 	$(GO) run ./internal/bench/cmd/lbbench -lbgen ./lbgen $(BENCHFLAGS)
 
 # Local nodes for testdata/clusters/local.yaml: try `./lbgen proxy -c
-# testdata/clusters/local.yaml` or a rendered config against them.
+# testdata/clusters/local.yaml` or a rendered config against them. The
+# nodes are built, then run in place of the recipe's shell, so stopping
+# make (Ctrl-C, or SIGTERM to a make in the background) stops them; under
+# `go run` they would outlive it.
+BACKENDS     ?= CB_Server_1=127.0.0.1:18701 CB_Server_2=127.0.0.1:18702 CB_Server_3=127.0.0.1:18703
+BACKENDS_BIN ?= out/testbackends
+
 backends:
-	$(GO) run ./internal/cmd/testbackends -cookie gcbSessionServer \
-		CB_Server_1=127.0.0.1:18701 CB_Server_2=127.0.0.1:18702 CB_Server_3=127.0.0.1:18703
+	$(GO) build -o $(BACKENDS_BIN) ./internal/cmd/testbackends
+	exec $(BACKENDS_BIN) -cookie gcbSessionServer $(BACKENDS)
 
 lint:
 	$(GO) vet ./...

@@ -96,28 +96,28 @@ var payloads = []struct {
 	whole      bool
 	want       map[string]string
 }{
-	{"double quote", `"`, false, unsafe},
-	{"single quote", `'`, false, unsafe},
-	{"semicolon", `;`, false, unsafe},
-	{"braces", `{}`, false, unsafe},
-	{"hash", `#x`, false, unsafe},
-	{"backslash", `\`, false, unsafe},
-	{"backtick", "`id`", false, unsafe},
-	{"space", " x", false, unsafe},
-	{"tab", "\tx", false, unsafe},
-	{"newline and directive", "\nload_module /tmp/evil.so;", false, unsafe},
-	{"carriage return", "\r", false, unsafe},
-	{"NUL", "\x00", false, unsafe},
-	{"nginx variable", "$host", false, unsafe},
-	{"braced variable", "${HOME}", false, unsafe},
-	{"Apache expression", "%{REQUEST_URI}", false, unsafe},
-	{"HAProxy sample", "%[src]", false, unsafe},
-	{"HAProxy log variable", "%ci", false, unsafe},
-	{"Greek question mark U+037E", "\u037e", false, unsafe},
-	{"fullwidth semicolon U+FF1B", "\uff1b", false, unsafe},
-	{"no-break space U+00A0", "\u00a0", false, unsafe},
-	{"zero-width space U+200B", "\u200b", false, unsafe},
-	{"right-to-left override U+202E", "\u202e", false, unsafe},
+	{"double quote", `"`, false, unsafe()},
+	{"single quote", `'`, false, unsafe("nodes[0].name")},
+	{"semicolon", `;`, false, unsafe()},
+	{"braces", `{}`, false, unsafe("nodes[0].name")},
+	{"hash", `#x`, false, unsafe("nodes[0].name")},
+	{"backslash", `\`, false, unsafe()},
+	{"backtick", "`id`", false, unsafe("nodes[0].name")},
+	{"space", " x", false, unsafe()},
+	{"tab", "\tx", false, unsafe()},
+	{"newline and directive", "\nload_module /tmp/evil.so;", false, unsafe()},
+	{"carriage return", "\r", false, unsafe()},
+	{"NUL", "\x00", false, unsafe()},
+	{"nginx variable", "$host", false, unsafe("nodes[0].name")},
+	{"braced variable", "${HOME}", false, unsafe("nodes[0].name")},
+	{"Apache expression", "%{REQUEST_URI}", false, unsafe("nodes[0].name")},
+	{"HAProxy sample", "%[src]", false, with(unsafe("nodes[0].name"), "L-listen", "listen[0].addr", "listen[1].addr", "listen[2].addr", "admin.addr")},
+	{"HAProxy log variable", "%ci", false, unsafe("nodes[0].name", "sticky.cookie")},
+	{"Greek question mark U+037E", "\u037e", false, unsafe()},
+	{"fullwidth semicolon U+FF1B", "\uff1b", false, unsafe()},
+	{"no-break space U+00A0", "\u00a0", false, unsafe()},
+	{"zero-width space U+200B", "\u200b", false, unsafe()},
+	{"right-to-left override U+202E", "\u202e", false, unsafe()},
 	{"10 KB", strings.Repeat("a", 10<<10), false, map[string]string{"*": "L-too-long"}},
 	{"pipe", "|", false, syntaxOnly(inert, "nodes[0].name", "tls.certificate", "tls.key")},
 	{"angle brackets", "<x>", false, syntaxOnly(inert, "nodes[0].name", "tls.certificate", "tls.key")},
@@ -130,7 +130,24 @@ var payloads = []struct {
 		"sticky.cookie", "sticky.param", "fallback[0].name")},
 }
 
-var unsafe = map[string]string{"*": "L-unsafe-string"}
+// unsafe is the outcome of a payload that could end a config statement:
+// each field's own syntax refuses it, except in the certificate and key
+// paths, which have no syntax of their own, and the fields listed, whose
+// syntax allows the characters (a node name may hold $ or #); there
+// L-unsafe-string refuses it.
+func unsafe(fields ...string) map[string]string {
+	m := syntaxOnly("L-unsafe-string", "tls.certificate", "tls.key")
+	m["nodes[0].name"] = "L-node-name"
+	return with(m, "L-unsafe-string", fields...)
+}
+
+// with sets the outcome of the fields listed to want.
+func with(m map[string]string, want string, fields ...string) map[string]string {
+	for _, f := range fields {
+		m[f] = want
+	}
+	return m
+}
 
 // syntaxOnly is the outcome of a payload made of printable ASCII that
 // validation does not call unsafe: each field's own syntax check refuses
@@ -143,10 +160,7 @@ func syntaxOnly(want string, fields ...string) map[string]string {
 		"tls.upstream": "L-value", "health.path": "L-path", "nodes[0].host": "L-host", "nodes[0].state": "L-value",
 		"fallback[0].name": "L-fallback", "fallback[0].url": "L-fallback", "admin.addr": "L-port", "admin.allow[0]": "L-cidr",
 	}
-	for _, f := range fields {
-		m[f] = want
-	}
-	return m
+	return with(m, want, fields...)
 }
 
 // injectFile writes the cluster file with payload text appended to field

@@ -102,6 +102,14 @@ func (d *decoder) spend(path string) bool {
 // repeats as a prefix.
 var yamlErrLine = regexp.MustCompile(`^line (\d+): (?:column (\d+): )?`)
 
+// ParseMapping reads a YAML document whose top level is a mapping, with
+// Decode's bounds and positioned findings, for other files that are read
+// as strictly as a cluster file (the CLI settings file).
+func ParseMapping(file string, data []byte) (*yaml.Node, []Diagnostic) {
+	d := &decoder{file: file, pos: Positions{}}
+	return d.parse(data), d.diags
+}
+
 func (d *decoder) parse(data []byte) *yaml.Node {
 	start := Pos{Line: 1, Col: 1}
 	if len(data) > MaxFileSize {
@@ -241,19 +249,22 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetString(n.Value)
+	// A scalar is read by the type of its field, quoted or not, as string
+	// fields take 8080 unquoted: "8700" is a port and yes a boolean.
 	case reflect.Int:
 		i, err := strconv.ParseInt(n.Value, 10, 64)
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil || i != int64(int32(i)) {
-			d.report(p, "L-type", path, fmt.Sprintf("%s must be a whole number, not %s", label(path), describe(n)), "write digits without quotes, e.g. 8080")
+		if n.Kind != yaml.ScalarNode || err != nil || i != int64(int32(i)) {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be a whole number, not %s", label(path), describe(n)), "write a whole number in digits")
 			return
 		}
 		v.SetInt(i)
 	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-			d.report(p, "L-type", path, fmt.Sprintf("%s must be true or false, not %s", label(path), describe(n)), "write true or false without quotes")
+		b, ok := ParseBool(n.Value)
+		if n.Kind != yaml.ScalarNode || !ok {
+			d.report(p, "L-type", path, fmt.Sprintf("%s must be true or false, not %s", label(path), describe(n)), "write true or false")
 			return
 		}
-		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
+		v.SetBool(b)
 	}
 }
 
@@ -275,7 +286,10 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		child := join(path, k.Value)
 		idx, ok := fields.index[k.Value]
 		if !ok {
-			d.report(kp, "L-unknown-key", child, fmt.Sprintf("unknown key %s in %s", Quote(k.Value), where(path)), suggest(k.Value, fields.names))
+			d.report(kp, "L-unknown-key", child, fmt.Sprintf("unknown key %s in %s", Quote(k.Value), where(path)), SuggestKey(k.Value, fields.names))
+			if meant, ok := closestKey(k.Value, fields.names); ok {
+				d.diags[len(d.diags)-1].Meant = join(path, meant)
+			}
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
@@ -346,18 +360,28 @@ func describe(n *yaml.Node) string {
 	if n.Kind != yaml.ScalarNode {
 		return "a " + kindName(n)
 	}
-	if n.ShortTag() == "!!str" {
-		return "the string " + Quote(n.Value)
-	}
 	return Quote(n.Value)
 }
 
-// suggest names the known key closest to an unknown one.
-func suggest(key string, names []string) string {
+// SuggestKey names the known key closest to an unknown one.
+func SuggestKey(key string, names []string) string {
+	best, ok := closestKey(key, names)
+	switch {
+	case !ok:
+		return "known keys: " + strings.Join(names, ", ")
+	case strings.EqualFold(best, key):
+		return fmt.Sprintf("did you mean %q? keys are lower case", best)
+	}
+	return fmt.Sprintf("did you mean %q?", best)
+}
+
+// closestKey returns the known key an unknown one was most likely meant
+// to be: the same ignoring case, or at most two edits away.
+func closestKey(key string, names []string) (string, bool) {
 	best, bestDist := "", 3
 	for _, name := range names {
 		if strings.EqualFold(name, key) {
-			return fmt.Sprintf("did you mean %q? keys are lower case", name)
+			return name, true
 		}
 		// Lengths further apart than bestDist cannot be closer, and
 		// skipping them keeps a huge key from costing a huge computation.
@@ -368,10 +392,7 @@ func suggest(key string, names []string) string {
 			best, bestDist = name, dist
 		}
 	}
-	if best != "" {
-		return fmt.Sprintf("did you mean %q?", best)
-	}
-	return "known keys: " + strings.Join(names, ", ")
+	return best, best != ""
 }
 
 func abs(n int) int { return max(n, -n) }

@@ -56,7 +56,7 @@ func TestDecodeHostileStructure(t *testing.T) {
 			"2:9 L-type nodes[0] must be a mapping of keys, not a value"},
 		{"a huge value",
 			"version: 1\nnodes: [{port: " + strings.Repeat("k", 8<<20) + "}]\n",
-			"2:16 L-type nodes[0].port must be a whole number, not the string \"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\"... (8388608 bytes)"},
+			"2:16 L-type nodes[0].port must be a whole number, not \"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\"... (8388608 bytes)"},
 		{"a huge key",
 			"version: 1\n? " + strings.Repeat("k", 8<<20) + "\n: 1\n",
 			"2:3 L-unknown-key unknown key \"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\"... (8388608 bytes)"},

@@ -43,6 +43,9 @@ type Diagnostic struct {
 	Path     string   `json:"path,omitempty"`
 	Message  string   `json:"message"`
 	Hint     string   `json:"hint,omitempty"`
+	// Meant is the field an unknown key was most likely meant to be, so
+	// that field is not also reported missing.
+	Meant string `json:"-"`
 }
 
 // String formats the finding as "file:line:col: severity code: message".

@@ -80,3 +80,16 @@ func (s Size) String() string {
 	}
 	return strconv.FormatInt(int64(s), 10)
 }
+
+// ParseBool reads a boolean as YAML writes one: true and false, or YAML
+// 1.1's yes/no, on/off and y/n, each in lower, title or upper case (what
+// a YAML library decodes into a boolean field).
+func ParseBool(s string) (value, ok bool) {
+	switch s {
+	case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y":
+		return true, true
+	case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N":
+		return false, true
+	}
+	return false, false
+}

@@ -32,15 +32,24 @@ func Load(file string, data []byte) (*model.Cluster, []Diagnostic) {
 
 // withoutDecoded drops findings about values decoding already refused, and
 // about anything inside them: their zero value says nothing about what was
-// written (a node that is a list is not also missing its name).
+// written (a node that is a list is not also missing its name). A field an
+// unknown key was meant to be (nodse: for nodes:) is not reported missing
+// either: the did-you-mean says it already.
 func withoutDecoded(checks, decoded []Diagnostic) []Diagnostic {
 	bad := map[string]bool{}
+	misspelled := map[string]bool{}
 	for _, d := range decoded {
 		if d.Path != "" {
 			bad[d.Path] = true
 		}
+		if d.Meant != "" {
+			misspelled[d.Meant] = true
+		}
 	}
 	return slices.DeleteFunc(checks, func(d Diagnostic) bool {
+		if d.Code == "L-missing" && misspelled[d.Path] {
+			return true
+		}
 		for p := d.Path; p != ""; p = parent(p) {
 			if bad[p] {
 				return true
@@ -100,6 +109,11 @@ func (ch *checker) add(sev model.Severity, path, code, hint, format string, args
 	})
 }
 
+// at names another field a finding refers to, with the line it is on.
+func (ch *checker) at(path string) string {
+	return fmt.Sprintf("%s (line %d)", path, ch.c.Pos.Of(path).Line)
+}
+
 func (ch *checker) errorf(path, code, hint, format string, args ...any) {
 	ch.add(model.SevError, path, code, hint, format, args...)
 }
@@ -117,25 +131,37 @@ const unsafeChars = "\"'`;{}$#%\\"
 // and a URL path may double in length when escaped for a regex.
 const maxStringLen = 1024
 
-// safe reports a value that could end a config statement early or that no
-// target can carry. Every string field goes through it before its own
-// syntax check.
-func (ch *checker) safe(path, v string) bool {
-	for i := 0; i < len(v); i++ {
-		b := v[i]
-		if b > 0x20 && b < 0x7f && !strings.ContainsRune(unsafeChars, rune(b)) {
-			continue
-		}
-		ch.errorf(path, "L-unsafe-string", "remove it; use printable ASCII without spaces, quotes or ; { } $ # % \\ `",
-			"%s contains %s, which could break out of a config statement", path, describeByte(v, i))
-		return false
-	}
+// field checks every string field, reporting one finding, the most
+// specific: a value too long for any target; a line break YAML kept at the
+// end of a block scalar; then the field's own syntax (syntax reports its
+// finding and returns false; nil for fields without one); then characters
+// that could end a config statement early, which only a field whose syntax
+// allows them reaches (a node name may hold $, a certificate path anything).
+func (ch *checker) field(path, v string, syntax func() bool) bool {
 	if len(v) > maxStringLen {
 		ch.errorf(path, "L-too-long", "shorten it; no field needs more than 1024 bytes",
 			"%s is %d bytes long, more than the %d every target can carry", path, len(v), maxStringLen)
 		return false
 	}
+	if strings.HasSuffix(v, "\n") {
+		ch.unsafe(path, v, len(v)-1)
+		return false
+	}
+	if syntax != nil && !syntax() {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b <= 0x20 || b >= 0x7f || strings.IndexByte(unsafeChars, b) >= 0 {
+			ch.unsafe(path, v, i)
+			return false
+		}
+	}
 	return true
+}
+
+func (ch *checker) unsafe(path, v string, i int) {
+	ch.errorf(path, "L-unsafe-string", "remove it; use printable ASCII without spaces, quotes or ; { } $ # % \\ `",
+		"%s contains %s, which could break out of a config statement", path, describeByte(v, i))
 }
 
 func describeByte(v string, i int) string {
@@ -165,16 +191,24 @@ var clusterName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
 func (ch *checker) identity() {
 	c := ch.c
-	if ch.required("name", ch.raw.Name != "") && ch.safe("name", c.Name) {
-		if !clusterName.MatchString(c.Name) || len(c.Name) > 32 {
-			ch.errorf("name", "L-cluster-name", "use lower-case letters, digits, - and _, starting with a letter, e.g. `cobrowse`",
-				"name %s must match [a-z][a-z0-9_-]* and be at most 32 characters", model.Quote(c.Name))
-		}
+	if ch.required("name", ch.raw.Name != "") {
+		ch.field("name", c.Name, func() bool {
+			if !clusterName.MatchString(c.Name) || len(c.Name) > 32 {
+				ch.errorf("name", "L-cluster-name", "use lower-case letters, digits, - and _, starting with a letter, e.g. `cobrowse`",
+					"name %s must match [a-z][a-z0-9_-]* and be at most 32 characters", model.Quote(c.Name))
+				return false
+			}
+			return true
+		})
 	}
-	if ch.raw.Preset != "" && ch.safe("preset", c.Preset) {
-		if _, ok := model.LookupPreset(c.Preset); !ok {
-			ch.errorf("preset", "L-value", "use one of: "+strings.Join(model.PresetNames(), ", "), "unknown preset %s", model.Quote(c.Preset))
-		}
+	if ch.raw.Preset != "" {
+		ch.field("preset", c.Preset, func() bool {
+			if _, ok := model.LookupPreset(c.Preset); !ok {
+				ch.errorf("preset", "L-value", "use one of: "+strings.Join(model.PresetNames(), ", "), "unknown preset %s", model.Quote(c.Preset))
+				return false
+			}
+			return true
+		})
 	}
 	ch.required("listen", len(c.Listen) > 0)
 	ch.required("nodes", len(c.Nodes) > 0)
@@ -197,8 +231,8 @@ const maxStickyName = 63
 
 func (ch *checker) sticky() {
 	c := ch.c
-	if ch.required("sticky.cookie", c.Sticky.Cookie != "" || !ch.presetKnown()) && c.Sticky.Cookie != "" && ch.safe("sticky.cookie", c.Sticky.Cookie) {
-		name := c.Sticky.Cookie
+	name := c.Sticky.Cookie
+	if ch.required("sticky.cookie", name != "" || !ch.presetKnown()) && name != "" && ch.field("sticky.cookie", name, func() bool {
 		switch {
 		case !cookieToken.MatchString(name):
 			ch.errorf("sticky.cookie", "L-cookie-name", "use letters, digits and ! % & * + - . ^ _ ~ only",
@@ -207,14 +241,21 @@ func (ch *checker) sticky() {
 			ch.errorf("sticky.cookie", "L-cookie-name", "use the application's cookie name; Apache accepts at most 63 characters",
 				"cookie name is %d characters long", len(name))
 		default:
-			ch.cookieNearMiss(name)
+			return true
 		}
+		return false
+	}) {
+		ch.cookieNearMiss(name)
 	}
-	if p := c.Sticky.Param; p != "" && ch.safe("sticky.param", p) {
-		if !paramName.MatchString(p) || len(p) > maxStickyName {
-			ch.errorf("sticky.param", "L-sticky-param", "use letters, digits, - . _ ~, at most 63 characters",
-				"URL parameter name %s is not usable", model.Quote(p))
-		}
+	if p := c.Sticky.Param; p != "" {
+		ch.field("sticky.param", p, func() bool {
+			if !paramName.MatchString(p) || len(p) > maxStickyName {
+				ch.errorf("sticky.param", "L-sticky-param", "use letters, digits, - . _ ~, at most 63 characters",
+					"URL parameter name %s is not usable", model.Quote(p))
+				return false
+			}
+			return true
+		})
 	}
 }
 
@@ -236,18 +277,17 @@ func (ch *checker) cookieNearMiss(name string) {
 var pathSyntax = regexp.MustCompile(`^/[A-Za-z0-9\-._~/!*+,=:@]*$`)
 
 func (ch *checker) path(path, v string) bool {
-	if !ch.safe(path, v) {
-		return false
-	}
-	bad := !pathSyntax.MatchString(v) || strings.Contains(v, "//")
-	for seg := range strings.SplitSeq(v, "/") {
-		bad = bad || seg == "." || seg == ".."
-	}
-	if bad {
-		ch.errorf(path, "L-path", "start with / and use letters, digits and - . _ ~ / ! * + , = : @ only (no ?, #, %, // or .. segments)",
-			"%s %s is not an absolute URL path", path, model.Quote(v))
-	}
-	return !bad
+	return ch.field(path, v, func() bool {
+		bad := !pathSyntax.MatchString(v) || strings.Contains(v, "//")
+		for seg := range strings.SplitSeq(v, "/") {
+			bad = bad || seg == "." || seg == ".."
+		}
+		if bad {
+			ch.errorf(path, "L-path", "start with / and use letters, digits and - . _ ~ / ! * + , = : @ only (no ?, #, %, // or .. segments)",
+				"%s %s is not an absolute URL path", path, model.Quote(v))
+		}
+		return !bad
+	})
 }
 
 func (ch *checker) paths() {
@@ -278,20 +318,28 @@ func (ch *checker) paths() {
 func (ch *checker) allowList(path string, allow []string) {
 	for i, a := range allow {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		if !ch.safe(p, a) {
-			continue
-		}
 		prefix, err := netip.ParsePrefix(a)
 		if err != nil {
-			addr, aerr := netip.ParseAddr(a)
-			if aerr != nil {
-				ch.errorf(p, "L-cidr", "write an IP address or a CIDR network such as 10.0.0.0/8", "%s is not an IP address or CIDR network", model.Quote(a))
-				continue
+			if addr, aerr := netip.ParseAddr(a); aerr == nil {
+				prefix, err = netip.PrefixFrom(addr, addr.BitLen()), nil
 			}
-			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
-		if prefix.Bits() == 0 {
+		if !ch.field(p, a, func() bool {
+			if err != nil {
+				ch.errorf(p, "L-cidr", "write an IP address or a CIDR network such as 10.0.0.0/8", "%s is not an IP address or CIDR network", model.Quote(a))
+			}
+			return err == nil
+		}) {
+			continue
+		}
+		switch {
+		case prefix.Bits() == 0:
 			ch.errorf(p, "L-allow-all", "list only the networks that need access, e.g. 10.0.0.0/8", "%s admits every address", model.Quote(a))
+		case prefix != prefix.Masked():
+			// nginx warns that the low bits are meaningless, which fails
+			// lbgen check; the intent is either the network or the host.
+			ch.errorf(p, "L-cidr", fmt.Sprintf("write %s for the network, or %s for that one address", prefix.Masked(), prefix.Addr()),
+				"%s has host bits set; the network is %s", model.Quote(a), prefix.Masked())
 		}
 	}
 }
@@ -311,23 +359,24 @@ func (b bound) conflicts(o bound) bool {
 func (ch *checker) listeners() {
 	var seen []bound
 	bind := func(path, addr string) {
-		if !ch.safe(path, addr) {
-			return
-		}
 		host, port, err := model.ParseListen(addr)
-		if err != nil {
-			code := "L-listen"
-			if strings.Contains(err.Error(), "port") {
-				code = "L-port"
+		if !ch.field(path, addr, func() bool {
+			if err != nil {
+				code := "L-listen"
+				if strings.Contains(err.Error(), "port") {
+					code = "L-port"
+				}
+				ch.errorf(path, code, `write "PORT", "IP:PORT" or "[IPv6]:PORT"`, "listen address %s", err)
 			}
-			ch.errorf(path, code, `write "PORT", "IP:PORT" or "[IPv6]:PORT"`, "listen address %s", err)
+			return err == nil
+		}) {
 			return
 		}
 		b := bound{host, port, path}
 		for _, o := range seen {
 			if b.conflicts(o) {
 				ch.errorf(path, "L-duplicate-addr", "give each listener its own port, or bind specific addresses on both",
-					"%s %s overlaps %s", path, model.Quote(addr), o.path)
+					"%s %s overlaps %s", path, model.Quote(addr), ch.at(o.path))
 				return
 			}
 		}
@@ -352,26 +401,41 @@ func (ch *checker) listeners() {
 
 func (ch *checker) tls() {
 	c := ch.c
-	for i, l := range c.Listen {
-		if l.TLS && (c.TLS == nil || c.TLS.Certificate == "" || c.TLS.Key == "") {
-			ch.errorf(fmt.Sprintf("listen[%d].tls", i), "L-tls-missing", "set tls.certificate and tls.key to PEM files",
-				"TLS listener %s has no certificate and key", model.Quote(l.Addr))
-		}
-	}
+	tlsListener := slices.IndexFunc(c.Listen, func(l model.Listener) bool { return l.TLS })
 	if c.TLS == nil {
+		for i, l := range c.Listen {
+			if l.TLS {
+				ch.errorf(fmt.Sprintf("listen[%d].tls", i), "L-tls-missing", "add a tls: block with certificate and key (PEM files)",
+					"TLS listener %s has no certificate and key", model.Quote(l.Addr))
+			}
+		}
 		return
+	}
+	if tlsListener >= 0 {
+		// Reported where the tls: block is, which is what needs the field.
+		for _, f := range []struct{ path, v, what string }{
+			{"tls.certificate", c.TLS.Certificate, "the certificate (PEM)"},
+			{"tls.key", c.TLS.Key, "the certificate's private key (PEM)"},
+		} {
+			if f.v == "" {
+				ch.errorf(f.path, "L-tls-missing", "set "+f.path+" to the file of "+f.what,
+					"%s is missing; TLS listener %s needs it", f.path, model.Quote(c.Listen[tlsListener].Addr))
+			}
+		}
 	}
 	for _, f := range []struct{ path, v string }{{"tls.certificate", c.TLS.Certificate}, {"tls.key", c.TLS.Key}} {
 		if f.v != "" {
-			ch.safe(f.path, f.v)
+			ch.field(f.path, f.v, nil)
 		}
 	}
-	switch c.TLS.Upstream {
-	case model.UpstreamPlain, model.UpstreamTLS, model.UpstreamMatch:
-	default:
-		if ch.safe("tls.upstream", c.TLS.Upstream) {
-			ch.errorf("tls.upstream", "L-value", "use plain (offload), tls (re-encrypt) or match", "unknown tls.upstream %s", model.Quote(c.TLS.Upstream))
+	if !ch.field("tls.upstream", c.TLS.Upstream, func() bool {
+		switch c.TLS.Upstream {
+		case model.UpstreamPlain, model.UpstreamTLS, model.UpstreamMatch:
+			return true
 		}
+		ch.errorf("tls.upstream", "L-value", "use plain (offload), tls (re-encrypt) or match", "unknown tls.upstream %s", model.Quote(c.TLS.Upstream))
+		return false
+	}) {
 		return
 	}
 	if c.TLS.Upstream == model.UpstreamPlain {
@@ -468,10 +532,14 @@ func (ch *checker) nodes() {
 		path := fmt.Sprintf("nodes[%d]", i)
 		ch.nodeName(path, n, names)
 		hostOK := false
-		if ch.required(path+".host", n.Host != "") && ch.safe(path+".host", n.Host) {
-			if hostOK = validHost(n.Host); !hostOK {
-				ch.errorf(path+".host", "L-host", hostHint(n.Host), "host %s is not an IP address or host name", model.Quote(n.Host))
-			}
+		if ch.required(path+".host", n.Host != "") {
+			hostOK = ch.field(path+".host", n.Host, func() bool {
+				if !validHost(n.Host) {
+					ch.errorf(path+".host", "L-host", hostHint(n.Host), "host %s is not an IP address or host name", model.Quote(n.Host))
+					return false
+				}
+				return true
+			})
 		}
 		if ch.required(path+".port", ch.raw.Pos.Has(path+".port")) {
 			ch.port(path+".port", n.Port)
@@ -482,20 +550,20 @@ func (ch *checker) nodes() {
 		if w := ch.raw.Nodes[i].Weight; ch.raw.Pos.Has(path+".weight") && (w < 1 || w > 100) {
 			ch.errorf(path+".weight", "L-weight", "use 1-100; to stop new sessions use state: drain", "weight %d is outside 1-100", w)
 		}
-		switch n.State {
-		case model.StateActive:
-			active = true
-		case model.StateDrain, model.StateDown, model.StateStandby:
-		default:
-			if ch.safe(path+".state", n.State) {
-				ch.errorf(path+".state", "L-value", "use active, drain, standby or down", "unknown state %s", model.Quote(n.State))
+		active = active || n.State == model.StateActive
+		ch.field(path+".state", n.State, func() bool {
+			switch n.State {
+			case model.StateActive, model.StateDrain, model.StateDown, model.StateStandby:
+				return true
 			}
-		}
+			ch.errorf(path+".state", "L-value", "use active, drain, standby or down", "unknown state %s", model.Quote(n.State))
+			return false
+		})
 		if hostOK && n.Port > 0 {
 			key := strings.ToLower(model.HostPort(n.Host, n.Port))
 			if first, dup := addrs[key]; dup {
 				ch.errorf(path, "L-duplicate-addr", "each node is one server: remove the duplicate or correct its port",
-					"node %s has the same address %s as %s", model.Quote(n.Name), key, first)
+					"node %s has the same address %s as %s", model.Quote(n.Name), key, ch.at(first))
 			} else {
 				addrs[key] = path
 			}
@@ -512,27 +580,29 @@ func (ch *checker) nodeName(path string, n model.Node, names map[string]string) 
 	}
 	path += ".name"
 	hint := "use the node's application name, e.g. CB_Server_1 (cookie-octets: no spaces, quotes, commas, semicolons or backslashes)"
-	switch {
-	case n.Name == "":
-		ch.errorf(path, "L-node-name", hint, "node name is empty, so no cookie can route to it")
-		return
-	case !ch.safe(path, n.Name):
-		return
-	}
-	for i := 0; i < len(n.Name); i++ {
-		if !isCookieOctet(n.Name[i]) {
-			ch.errorf(path, "L-node-name", hint, "node name %s contains %q, which cannot appear in a cookie value", model.Quote(n.Name), rune(n.Name[i]))
-			return
+	if !ch.field(path, n.Name, func() bool {
+		if n.Name == "" {
+			ch.errorf(path, "L-node-name", hint, "node name is empty, so no cookie can route to it")
+			return false
 		}
-	}
-	if len(n.Name) > maxStickyName {
-		ch.errorf(path, "L-node-name", "shorten the name; Apache route names are limited to 63 characters", "node name is %d characters long", len(n.Name))
+		for i := 0; i < len(n.Name); i++ {
+			if !isCookieOctet(n.Name[i]) {
+				ch.errorf(path, "L-node-name", hint, "node name %s contains %s, which cannot appear in a cookie value", model.Quote(n.Name), describeByte(n.Name, i))
+				return false
+			}
+		}
+		if len(n.Name) > maxStickyName {
+			ch.errorf(path, "L-node-name", "shorten the name; Apache route names are limited to 63 characters", "node name is %d characters long", len(n.Name))
+			return false
+		}
+		return true
+	}) {
 		return
 	}
 	key := strings.ToLower(n.Name)
 	if first, dup := names[key]; dup {
 		ch.errorf(path, "L-node-duplicate", "give every node its own application name; names are compared ignoring case because nginx does",
-			"node name %s is already used by %s", model.Quote(n.Name), first)
+			"node name %s is already used by %s", model.Quote(n.Name), ch.at(first))
 		return
 	}
 	names[key] = path
@@ -556,19 +626,27 @@ func (ch *checker) fallbacks() {
 	seen := map[string]string{}
 	for i, f := range ch.c.Fallback {
 		path := fmt.Sprintf("fallback[%d]", i)
-		if ch.required(path+".name", f.Name != "") && ch.safe(path+".name", f.Name) {
+		if ch.required(path+".name", f.Name != "") && ch.field(path+".name", f.Name, func() bool {
 			if !fallbackName.MatchString(f.Name) || len(f.Name) > maxStickyName {
 				ch.errorf(path+".name", "L-fallback", "use letters, digits, - . _, at most 63 characters", "fallback name %s is not usable", model.Quote(f.Name))
-			} else if first, dup := seen[f.Name]; dup {
-				ch.errorf(path+".name", "L-fallback", "give each fallback its own name", "fallback name %s is already used by %s", model.Quote(f.Name), first)
+				return false
+			}
+			return true
+		}) {
+			if first, dup := seen[f.Name]; dup {
+				ch.errorf(path+".name", "L-fallback", "give each fallback its own name", "fallback name %s is already used by %s", model.Quote(f.Name), ch.at(first))
 			} else {
 				seen[f.Name] = path
 			}
 		}
-		if ch.required(path+".url", f.URL != "") && ch.safe(path+".url", f.URL) {
-			if msg := checkFallbackURL(f.URL); msg != "" {
-				ch.errorf(path+".url", "L-fallback", `write http://HOST[:PORT] or https://HOST[:PORT], e.g. "https://lb.dc2.example.com"`, "fallback url %s %s", model.Quote(f.URL), msg)
-			}
+		if ch.required(path+".url", f.URL != "") {
+			ch.field(path+".url", f.URL, func() bool {
+				msg := checkFallbackURL(f.URL)
+				if msg != "" {
+					ch.errorf(path+".url", "L-fallback", `write http://HOST[:PORT] or https://HOST[:PORT], e.g. "https://lb.dc2.example.com"`, "fallback url %s %s", model.Quote(f.URL), msg)
+				}
+				return msg == ""
+			})
 		}
 	}
 }

@@ -30,7 +30,7 @@ is an error (exit 1) unless --skip-missing is given.`,
 		Args:    noArgs,
 		RunE:    runCheck,
 	}
-	addConfigFlag(cmd)
+	addConfigFlag(cmd, "cluster file (- reads standard input)")
 	addTargetFlag(cmd)
 	cmd.Flags().Bool(string(flagSkipMissing), false, "report a target whose server is not installed as skipped instead of failing")
 	addPlatformFlags(cmd)
@@ -86,6 +86,11 @@ func runCheck(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: rejected\n", t)
 			// The temporary directory is gone when the user reads this.
 			fmt.Fprintln(cmd.ErrOrStderr(), strings.TrimRight(strings.ReplaceAll(rej.Output, dir+"/", ""), "\n"))
+			if len(rej.Warnings) > 0 {
+				// The server's own last words may be "test is successful".
+				fmt.Fprintf(cmd.ErrOrStderr(), "lbgen: %s: rejected because of %s above: lbgen check counts warnings as failures\n",
+					t, plural(len(rej.Warnings), "warning"))
+			}
 		case err != nil:
 			return withCode(exitFailure, err)
 		default:

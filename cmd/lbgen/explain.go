@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -28,19 +27,15 @@ func newExplainCmd() *cobra.Command {
 			if len(args) == 0 {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				for _, l := range validate.Lints {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", l.Code, l.Severity, l.Title)
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", l.Code, l.SeverityText(), l.Title)
 				}
 				return withCode(exitFailure, tw.Flush())
 			}
-			code := args[0]
-			if !strings.HasPrefix(code, "L-") {
-				code = "L-" + code
-			}
-			l, ok := validate.Explain(code)
+			l, ok := validate.Explain(args[0])
 			if !ok {
 				return usagef("unknown lint code %q; run 'lbgen explain' for the list", args[0])
 			}
-			fmt.Fprintf(w, "%s (%s): %s\n\n%s\n", l.Code, l.Severity, l.Title, l.Explain)
+			fmt.Fprintf(w, "%s (%s): %s\n\n%s\n", l.Code, l.SeverityText(), l.Title, l.Explain)
 			return nil
 		},
 	}

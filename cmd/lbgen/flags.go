@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lbgen/lbgen/generator"
 )
@@ -37,6 +38,14 @@ func (f flagName) String(cmd *cobra.Command) string {
 	return v
 }
 
+func (f flagName) Strings(cmd *cobra.Command) []string {
+	v, err := cmd.Flags().GetStringArray(string(f))
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func (f flagName) Bool(cmd *cobra.Command) bool {
 	v, err := cmd.Flags().GetBool(string(f))
 	if err != nil {
@@ -45,8 +54,11 @@ func (f flagName) Bool(cmd *cobra.Command) bool {
 	return v
 }
 
-func addConfigFlag(cmd *cobra.Command) {
-	cmd.Flags().StringP(string(flagConfig), "c", "", "cluster file (- reads standard input)")
+// addConfigFlag registers -c. It keeps every value given, so a command
+// that reads one cluster can refuse a second -c instead of silently
+// using the last one.
+func addConfigFlag(cmd *cobra.Command, usage string) {
+	cmd.Flags().StringArrayP(string(flagConfig), "c", nil, usage)
 	cmd.MarkFlagFilename(string(flagConfig), "yaml", "yml")
 }
 
@@ -58,12 +70,24 @@ func addTargetFlag(cmd *cobra.Command) {
 }
 
 // addPlatformFlags registers the settings that are about the machine the
-// config runs on rather than about the cluster.
+// config runs on rather than about the cluster, and --settings, the file
+// that may hold them.
 func addPlatformFlags(cmd *cobra.Command) {
-	cmd.Flags().String(string(flagLogDir), generator.DefaultLogDir, "directory for log files (relative to the output directory unless absolute)")
-	cmd.Flags().String(string(flagRunDir), generator.DefaultRunDir, "directory for pid and runtime files (relative to the output directory unless absolute)")
-	cmd.Flags().String(string(flagApacheModules), generator.DefaultApacheModules, "directory of Apache's mod_*.so files (RHEL: /usr/lib64/httpd/modules)")
-	cmd.Flags().Bool(string(flagApacheWSTunnel), false, "proxy WebSockets with mod_proxy_wstunnel, for Apache older than 2.4.47")
+	fs := pflag.NewFlagSet(cmd.Name(), pflag.ContinueOnError)
+	fs.String(string(flagLogDir), generator.DefaultLogDir, "directory for log files (relative to the output directory unless absolute)")
+	fs.String(string(flagRunDir), generator.DefaultRunDir, "directory for pid and runtime files (relative to the output directory unless absolute)")
+	fs.String(string(flagApacheModules), generator.DefaultApacheModules, "directory of Apache's mod_*.so files (RHEL: /usr/lib64/httpd/modules)")
+	fs.Bool(string(flagApacheWSTunnel), false, "proxy WebSockets with mod_proxy_wstunnel, for Apache older than 2.4.47")
+	fs.VisitAll(func(f *pflag.Flag) { f.Annotations = map[string][]string{settingAnnotation: nil} })
+	cmd.Flags().AddFlagSet(fs)
+	cmd.Flags().String(string(flagSettings), "", "YAML file of platform settings ("+strings.Join(settingKeys(fs), ", ")+")")
+	cmd.MarkFlagFilename(string(flagSettings), "yaml", "yml")
+}
+
+func settingKeys(fs *pflag.FlagSet) []string {
+	var keys []string
+	fs.VisitAll(func(f *pflag.Flag) { keys = append(keys, f.Name) })
+	return keys
 }
 
 func platformOptions(cmd *cobra.Command, source string) generator.Options {
@@ -87,7 +111,7 @@ func targets(cmd *cobra.Command) ([]generator.Target, error) {
 	}
 	var out []generator.Target
 	for _, name := range strings.Split(spec, ",") {
-		t, err := generator.ParseTarget(strings.TrimSpace(name))
+		t, err := generator.ParseTarget(targetName(name))
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
@@ -98,10 +122,28 @@ func targets(cmd *cobra.Command) ([]generator.Target, error) {
 	return out, nil
 }
 
-func requireConfig(cmd *cobra.Command) (string, error) {
-	path := flagConfig.String(cmd)
-	if path == "" {
-		return "", usagef("-c FILE is required (the cluster file; - reads standard input)")
+// targetAliases are the other names the Apache target goes by: its binary
+// is apache2 on Debian and httpd elsewhere, and it renders httpd.conf.
+var targetAliases = map[string]generator.Target{"apache2": generator.Apache, "httpd": generator.Apache}
+
+// targetName is the target a -t name means, ignoring case and aliases.
+func targetName(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if t, ok := targetAliases[name]; ok {
+		return string(t)
 	}
-	return path, nil
+	return name
+}
+
+// requireConfig returns the one cluster file of a command that reads one.
+func requireConfig(cmd *cobra.Command) (string, error) {
+	paths := flagConfig.Strings(cmd)
+	switch {
+	case len(paths) == 0:
+		return "", usagef("-c FILE is required (the cluster file; - reads standard input)")
+	case len(paths) > 1:
+		return "", usagef("%s reads one cluster file, but -c was given %d times (%s); 'lbgen validate' checks several",
+			cmd.Name(), len(paths), strings.Join(paths, ", "))
+	}
+	return paths[0], nil
 }

@@ -81,22 +81,37 @@ func checkTargets(cmd *cobra.Command, c *model.Cluster, ts []generator.Target) e
 	return nil
 }
 
-// printDiagnostics writes findings as "file:line:col: severity code:
-// message", each followed by its fix hint, and a summary when any failed.
+// printDiagnostics writes findings and, when any failed, how many did.
 func printDiagnostics(w io.Writer, diags []model.Diagnostic) {
-	errs := 0
+	printFindings(w, diags)
+	if errs, _ := count(diags); errs > 0 {
+		fmt.Fprintf(w, "%s; %s\n", plural(errs, "error"), explainHint)
+	}
+}
+
+const explainHint = "run 'lbgen explain CODE' for details"
+
+// printFindings writes findings as "file:line:col: severity code:
+// message", each followed by its fix hint.
+func printFindings(w io.Writer, diags []model.Diagnostic) {
 	for _, d := range diags {
 		fmt.Fprintln(w, d)
 		if d.Hint != "" {
 			fmt.Fprintf(w, "\tfix: %s\n", d.Hint)
 		}
+	}
+}
+
+// count returns how many findings are errors and how many warnings.
+func count(diags []model.Diagnostic) (errs, warnings int) {
+	for _, d := range diags {
 		if d.Severity == model.SevError {
 			errs++
+		} else {
+			warnings++
 		}
 	}
-	if errs > 0 {
-		fmt.Fprintf(w, "%s; run 'lbgen explain CODE' for details\n", plural(errs, "error"))
-	}
+	return errs, warnings
 }
 
 func plural(n int, word string) string {

@@ -30,6 +30,17 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       golden.Update(),
+		Setup: func(env *testscript.Env) error {
+			// The work root is os.MkdirTemp's 0700; as root, render would
+			// warn that nginx's workers cannot enter it.
+			return os.Chmod(filepath.Dir(env.WorkDir), 0o755)
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"exitcode":   cmdExitcode,
 			"perm":       cmdPerm,

@@ -35,7 +35,7 @@ cluster lacks what the scenario needs). Any fail exits 6.`,
 		Args:    noArgs,
 		RunE:    runParity,
 	}
-	addConfigFlag(cmd)
+	addConfigFlag(cmd, "cluster file (- reads standard input)")
 	cmd.Flags().StringP(string(flagTarget), "t", "all", "targets: "+strings.Join(parityTargets(), ", ")+", a comma-separated list, or all; the reference proxy always runs")
 	cmd.Flags().String(string(flagFormat), "table", "report format: table or json")
 	cmd.Flags().StringSlice(string(flagScenario), nil, "run only these scenarios (repeatable)")
@@ -100,7 +100,7 @@ func parityRunners(spec string) ([]string, error) {
 	}
 	var out []string
 	for _, name := range strings.Split(spec, ",") {
-		name = strings.TrimSpace(name)
+		name = targetName(name)
 		if !slices.Contains(known, name) && name != parity.ProxyName {
 			return nil, usagef("unknown parity target %q (use %s or all)", name, strings.Join(known, ", "))
 		}

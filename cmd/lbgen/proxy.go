@@ -36,7 +36,7 @@ SIGINT or SIGTERM stops it gracefully.`,
 		Args:    noArgs,
 		RunE:    runProxy,
 	}
-	addConfigFlag(cmd)
+	addConfigFlag(cmd, "cluster file (- reads standard input)")
 	cmd.Flags().StringSlice(string(flagListen), nil, "listen address replacing the file's listeners (repeatable)")
 	cmd.Flags().String(string(flagAddrFile), "", "write the bound addresses to this file once listening")
 	return cmd

@@ -22,18 +22,19 @@ cluster file has errors or any file cannot be written. A symlink at an
 output path is followed and kept.
 
 With --check nothing is written: stale or missing files are listed and the
-exit code is 4. --diff prints what would change (and writes nothing).`,
+exit code is 4; this is the gate for CI. --diff prints what would change,
+writes nothing and exits 0, like gofmt -d; --check --diff does both.`,
 		Example: `  lbgen render -c cluster.yaml -t nginx -o out/
   lbgen render -c cluster.yaml -t all -o out/ --check
   lbgen render -c cluster.yaml -t haproxy -o -`,
 		Args: noArgs,
 		RunE: runRender,
 	}
-	addConfigFlag(cmd)
+	addConfigFlag(cmd, "cluster file (- reads standard input)")
 	addTargetFlag(cmd)
 	cmd.Flags().StringP(string(flagOutput), "o", "-", "output directory, or - for standard output")
 	cmd.Flags().Bool(string(flagCheck), false, "compare with the files in the output directory; exit 4 when they differ")
-	cmd.Flags().Bool(string(flagDiff), false, "print a unified diff against the files in the output directory")
+	cmd.Flags().Bool(string(flagDiff), false, "print a unified diff against the files in the output directory (exits 0; add --check to fail)")
 	cmd.Flags().Bool(string(flagSnippet), false, "render only what goes into an existing installation (no global sections)")
 	addPlatformFlags(cmd)
 	return cmd
@@ -79,6 +80,7 @@ func runRender(cmd *cobra.Command, _ []string) error {
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", displayPath(w.Path), state)
 	}
+	warnWorkerReach(cmd.ErrOrStderr(), dir, outs)
 	return nil
 }
 
@@ -121,6 +123,10 @@ func compare(cmd *cobra.Command, dir string, outs []*generator.Output, check, sh
 		cmd.OutOrStdout().Write(diffs)
 	}
 	if !check {
+		if len(stale) > 0 {
+			// --diff is for reading; a CI job that runs it alone would pass.
+			fmt.Fprintf(cmd.ErrOrStderr(), "lbgen: %s out of date; --diff does not fail, --check exits 4\n", plural(len(stale), "file"))
+		}
 		return nil
 	}
 	for _, p := range stale {

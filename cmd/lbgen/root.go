@@ -3,11 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // Main runs lbgen with os.Args and returns the process exit code.
@@ -42,45 +39,22 @@ servers, and runs a built-in reference proxy that implements the same routing.`,
 		SilenceErrors:     true,
 		PersistentPreRunE: loadSettings,
 	}
-	root.PersistentFlags().String(flagSettings, "", "settings file (YAML) with default flag values")
+	root.SetVersionTemplate("lbgen {{.Version}}\n") // as `lbgen version` prints it
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newInitCmd(), newValidateCmd(), newRenderCmd(), newCheckCmd(),
 		newProxyCmd(), newParityCmd(), newExplainCmd(), newVersionCmd(), newCompletionCmd())
 	return root
 }
 
-const flagSettings = "settings"
-
-// loadSettings fills flags the user did not set from LBGEN_* environment
-// variables and the optional settings file, in that order of precedence.
-// Viper handles CLI settings only; it never reads cluster files.
-func loadSettings(cmd *cobra.Command, _ []string) error {
-	v := viper.New()
-	v.SetEnvPrefix("LBGEN")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
-	v.AutomaticEnv()
-	if file, _ := cmd.Flags().GetString(flagSettings); file != "" {
-		v.SetConfigFile(file)
-		if err := v.ReadInConfig(); err != nil {
-			return withCode(exitUsage, fmt.Errorf("settings file: %w", err))
-		}
+// noArgs rejects positional arguments as a usage error. A command that
+// reads a cluster file says how to name it, since a file given without
+// -c would otherwise look checked.
+func noArgs(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return nil
+	case cmd.Flags().Lookup(string(flagConfig)) != nil:
+		return usagef("unexpected argument %q: %s reads one cluster file, given with -c", args[0], cmd.Name())
 	}
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" || f.Name == "version" || !v.IsSet(f.Name) {
-			return
-		}
-		if serr := cmd.Flags().Set(f.Name, v.GetString(f.Name)); serr != nil {
-			err = usagef("setting %s from the environment or settings file: %v", f.Name, serr)
-		}
-	})
-	return err
-}
-
-// noArgs rejects positional arguments as a usage error.
-func noArgs(_ *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
-	}
-	return nil
+	return usagef("unexpected argument %q", args[0])
 }

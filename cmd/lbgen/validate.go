@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -12,15 +14,24 @@ import (
 
 func newValidateCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "validate -c FILE [FILE...] [--format text|json]",
+		Use:   "validate -c FILE [-c FILE]... [FILE...] [--format text|json]",
 		Short: "Check cluster files and list every finding",
 		Long: `validate decodes each cluster file strictly and lists every finding, sorted, as
-file:line:col: severity code: message, with a fix hint. Warnings do not fail.
-With --format json the findings are written to standard output for CI.`,
-		Example: "  lbgen validate -c cluster.yaml\n  lbgen validate --format json -c cluster.yaml",
+file:line:col: severity code: message, with a fix hint, on standard error.
+Warnings do not fail. Every file named, with -c or as an argument, is checked.
+
+When every file is valid, a summary goes to standard output; otherwise the
+summary follows the findings on standard error, and with several files it
+names each file and how it fared. Exit code 3 means a file is invalid, 1 that
+a file could not be read.
+
+With --format json a single JSON document goes to standard output whatever
+happens, for CI: the findings, a result per file, and the error that stopped
+a file or the command from being checked.`,
+		Example: "  lbgen validate -c cluster.yaml\n  lbgen validate --format json -c cluster.yaml\n  lbgen validate clusters/*.yaml",
 		RunE:    runValidate,
 	}
-	addConfigFlag(cmd)
+	addConfigFlag(cmd, "cluster file (- reads standard input); repeatable")
 	cmd.Flags().String(string(flagFormat), "text", "output format: text or json")
 	return cmd
 }
@@ -29,7 +40,19 @@ type validateReport struct {
 	Valid       bool               `json:"valid"`
 	Errors      int                `json:"errors"`
 	Warnings    int                `json:"warnings"`
+	Files       []fileResult       `json:"files"`
 	Diagnostics []model.Diagnostic `json:"diagnostics"`
+	// Error is why the command checked nothing (a usage error).
+	Error string `json:"error,omitempty"`
+}
+
+type fileResult struct {
+	File     string `json:"file"`
+	Valid    bool   `json:"valid"`
+	Errors   int    `json:"errors"`
+	Warnings int    `json:"warnings"`
+	// Error is why the file could not be read.
+	Error string `json:"error,omitempty"`
 }
 
 func runValidate(cmd *cobra.Command, args []string) error {
@@ -37,48 +60,96 @@ func runValidate(cmd *cobra.Command, args []string) error {
 	if format != "text" && format != "json" {
 		return usagef("--format must be text or json, not %q", format)
 	}
-	files := args
-	if c := flagConfig.String(cmd); c != "" {
-		files = append([]string{c}, args...)
-	}
+	files := uniq(slices.Concat(flagConfig.Strings(cmd), args))
+	report := validateReport{Files: []fileResult{}, Diagnostics: []model.Diagnostic{}}
 	if len(files) == 0 {
-		return usagef("-c FILE is required (the cluster file; - reads standard input)")
+		err := usagef("-c FILE is required (the cluster file; - reads standard input)")
+		if format == "json" {
+			report.Error = err.Error()
+			return writeReport(cmd, report, err)
+		}
+		return err
 	}
-	report := validateReport{Diagnostics: []model.Diagnostic{}}
-	invalid := 0
+	text := format == "text"
+	unread := 0
 	for _, f := range files {
 		data, name, err := readCluster(cmd, f)
 		if err != nil {
-			return err
+			unread++
+			report.Files = append(report.Files, fileResult{File: displayPath(f), Error: err.Error()})
+			fmt.Fprintln(cmd.ErrOrStderr(), "lbgen:", err)
+			continue
 		}
 		c, diags := validate.Load(name, data)
-		if c == nil {
-			invalid++
-		}
+		errs, warnings := count(diags)
+		report.Files = append(report.Files, fileResult{File: name, Valid: c != nil, Errors: errs, Warnings: warnings})
 		report.Diagnostics = append(report.Diagnostics, diags...)
-	}
-	for _, d := range report.Diagnostics {
-		if d.Severity == model.SevError {
-			report.Errors++
-		} else {
-			report.Warnings++
+		report.Errors += errs
+		report.Warnings += warnings
+		if text {
+			printFindings(cmd.ErrOrStderr(), diags)
 		}
 	}
-	report.Valid = invalid == 0
-	if format == "json" {
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
-			return withCode(exitFailure, err)
-		}
-	} else {
-		printDiagnostics(cmd.ErrOrStderr(), report.Diagnostics)
-		if report.Valid {
-			fmt.Fprintf(cmd.OutOrStdout(), "%s valid (%s)\n", plural(len(files), "file"), plural(report.Warnings, "warning"))
+	report.Valid = !slices.ContainsFunc(report.Files, func(f fileResult) bool { return !f.Valid })
+	var result error
+	switch {
+	case unread > 0:
+		result = quiet(exitFailure, "%s not read", plural(unread, "file"))
+	case !report.Valid:
+		result = quiet(exitInvalid, "invalid")
+	}
+	switch {
+	case !text:
+		return writeReport(cmd, report, result)
+	case report.Valid:
+		fmt.Fprintf(cmd.OutOrStdout(), "%s valid (%s)\n", plural(len(files), "file"), plural(report.Warnings, "warning"))
+	case len(files) > 1:
+		printSummary(cmd.ErrOrStderr(), report)
+	case report.Errors > 0:
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s; %s\n", plural(report.Errors, "error"), explainHint)
+	}
+	return result
+}
+
+// writeReport writes the JSON report, which CI reads whatever the
+// outcome, and ends the command with result.
+func writeReport(cmd *cobra.Command, report validateReport, result error) error {
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(report); err != nil {
+		return withCode(exitFailure, err)
+	}
+	return result
+}
+
+// printSummary says how each of several files fared, so a run that fails
+// still shows which files passed and what warnings they had.
+func printSummary(w io.Writer, report validateReport) {
+	failed := 0
+	for _, f := range report.Files {
+		switch {
+		case f.Error != "":
+			failed++
+			fmt.Fprintf(w, "%s: not read\n", f.File)
+		case f.Valid:
+			fmt.Fprintf(w, "%s: valid (%s)\n", f.File, plural(f.Warnings, "warning"))
+		default:
+			failed++
+			fmt.Fprintf(w, "%s: invalid (%s, %s)\n", f.File, plural(f.Errors, "error"), plural(f.Warnings, "warning"))
 		}
 	}
-	if !report.Valid {
-		return quiet(exitInvalid, "%d of %d invalid", invalid, len(files))
+	fmt.Fprintf(w, "%d of %s failed (%s, %s); %s\n", failed, plural(len(report.Files), "file"),
+		plural(report.Errors, "error"), plural(report.Warnings, "warning"), explainHint)
+}
+
+// uniq drops repeated names, so a file named twice (or standard input,
+// which can be read only once) is checked once.
+func uniq(files []string) []string {
+	var out []string
+	for _, f := range files {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
 	}
-	return nil
+	return out
 }

@@ -10,14 +10,42 @@ import (
 // buildVersion is set with -ldflags "-X main.buildVersion=v1.2.3".
 var buildVersion string
 
+// version is what `lbgen version` and `lbgen --version` print.
 func version() string {
-	if buildVersion != "" {
-		return buildVersion
+	info, _ := debug.ReadBuildInfo()
+	return describeBuild(buildVersion, info)
+}
+
+// describeBuild names the version (from -ldflags, else the module version
+// go build records) and the VCS revision the binary was built from, so a
+// plain `go build ./cmd/lbgen` says where it came from.
+func describeBuild(ldflagsVersion string, info *debug.BuildInfo) string {
+	v := ldflagsVersion
+	var revision, modified string
+	if info != nil {
+		if v == "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				revision = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+	if v == "" {
+		v = "devel"
 	}
-	return "devel"
+	if revision == "" {
+		return v
+	}
+	revision = revision[:min(len(revision), 12)]
+	if modified == "true" {
+		revision += ", modified"
+	}
+	return fmt.Sprintf("%s (commit %s)", v, revision)
 }
 
 func newVersionCmd() *cobra.Command {

@@ -70,8 +70,9 @@ func RunArgs(t generator.Target, dir string) []string {
 	}
 	global := "daemon off;"
 	if os.Geteuid() == 0 {
-		// As root nginx runs workers as nobody, who cannot write the temp
-		// directories render created; keep them as the directory's owner.
+		// As root nginx runs workers as nobody, who cannot enter a
+		// directory under a 0700 parent such as os.MkdirTemp's; keep them
+		// as the directory's owner.
 		global += " user root;"
 	}
 	return []string{"-p", dir + "/", "-c", t.FileName(), "-e", "stderr", "-g", global}
@@ -86,6 +87,8 @@ var warning = regexp.MustCompile(`(?m)^\[WARNING\].*$|^.*\[warn\].*$|^.*AH01574.
 type CheckError struct {
 	Target generator.Target
 	Output string
+	// Warnings are the lines that failed a check the binary passed.
+	Warnings []string
 }
 
 func (e *CheckError) Error() string {
@@ -112,7 +115,7 @@ func Check(ctx context.Context, t generator.Target, dir string) (string, error) 
 	case err != nil:
 		return text, fmt.Errorf("run %s: %w", bin, err)
 	case warning.MatchString(text):
-		return text, &CheckError{Target: t, Output: text}
+		return text, &CheckError{Target: t, Output: text, Warnings: warning.FindAllString(text, -1)}
 	}
 	return text, nil
 }

@@ -34,7 +34,13 @@ type nginxView struct {
 	// crowd; see nginxCapacity.
 	WorkerConnections int
 	OpenFiles         int
+	// LimitConn answers 503 beyond max_connections; limit_conn counts
+	// up to nginxMaxLimitConn only.
+	LimitConn bool
 }
+
+// nginxMaxLimitConn is the largest limit limit_conn accepts.
+const nginxMaxLimitConn = 65535
 
 // nginxCandidate is a map line: the route as a key, and the node's exact
 // name with the group tried first and the one tried next. Both are quoted
@@ -164,6 +170,7 @@ func newNginxView(v *view) (*nginxView, error) {
 	for _, g := range v.listenerGroups(false) {
 		nv.addServer(g)
 	}
+	nv.LimitConn = v.C.MaxConnections <= nginxMaxLimitConn
 	nv.WorkerConnections, nv.OpenFiles = nginxCapacity(v.C.MaxConnections, nv.keepalive(), len(v.Listeners))
 	return nv, nil
 }

@@ -23,8 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/servers"
 )
@@ -122,21 +120,6 @@ func newHarness(cfg Config) (*harness, error) {
 		h.pinNote = fmt.Sprintf("load balancer on CPU %s; load generator and nodes on CPU %s", h.lbCPUs, h.loadCPUs)
 	}
 	return h, nil
-}
-
-// allowedCPUs lists the CPUs this process may run on.
-func allowedCPUs() ([]int, error) {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return nil, fmt.Errorf("CPU affinity: %w", err)
-	}
-	var cpus []int
-	for i := range 1024 {
-		if set.IsSet(i) {
-			cpus = append(cpus, i)
-		}
-	}
-	return cpus, nil
 }
 
 func cpuList(cpus []int) string {

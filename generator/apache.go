@@ -147,7 +147,7 @@ func newApacheView(v *view) (*apacheView, error) {
 		MPM:        apacheCapacity(v.C.MaxConnections),
 	}
 	if av.MPM.ServerLimit > apacheMaxServerLimit {
-		return nil, fmt.Errorf("apache: max_connections %d needs ServerLimit %d, above Apache's %d; see lbgen explain L-max-connections",
+		return nil, fmt.Errorf("apache: max_connections %d needs ServerLimit %d, above Apache's %d; see lbgen explain L-apache-max-connections",
 			v.C.MaxConnections, av.MPM.ServerLimit, apacheMaxServerLimit)
 	}
 	if len(av.Sticky) > apacheMaxSticky {

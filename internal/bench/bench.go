@@ -48,8 +48,12 @@ type Config struct {
 	// Only selects contenders by id (ContenderIDs); empty means all. The
 	// baseline always runs.
 	Only []string
-	// Throughput and Failover select the parts.
-	Throughput, Failover bool
+	// Ladder lists the crowd sizes, half WebSockets and half long polls,
+	// that each contender holds at once; the node holds each poll Hold.
+	Ladder []int
+	Hold   time.Duration
+	// Throughput, Crowd and Failover select the parts.
+	Throughput, Crowd, Failover bool
 	// Out receives the report (Markdown), Log progress lines.
 	Out, Log io.Writer
 }
@@ -91,6 +95,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			return fmt.Errorf("throughput: %w", err)
 		}
 		fmt.Fprint(cfg.Out, r.markdown())
+	}
+	if cfg.Crowd {
+		fmt.Fprint(cfg.Out, h.crowd(ctx).markdown())
 	}
 	if cfg.Failover {
 		fmt.Fprint(cfg.Out, h.failover(ctx).markdown())

@@ -98,14 +98,15 @@ func (r Result) Failed() int {
 func (r Result) String() string {
 	s := fmt.Sprintf("%d WebSockets opened, %d echoed again; %d polls answered (slowest %s); %d held at once",
 		r.WebSockets, r.Echoed, r.Polls, r.SlowestPoll.Round(time.Millisecond), r.Held)
-	for _, reason := range r.reasons() {
+	for _, reason := range r.Reasons() {
 		f := r.Failures[reason]
 		s += fmt.Sprintf("; %d × %s (slowest %s)", f.Count, reason, f.Slowest.Round(time.Millisecond))
 	}
 	return s
 }
 
-func (r Result) reasons() []string {
+// Reasons lists the failure reasons in order.
+func (r Result) Reasons() []string {
 	var out []string
 	for k := range r.Failures {
 		out = append(out, k)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -56,6 +58,42 @@ func TestCrowd(t *testing.T) {
 	}
 }
 
+// TestCrowdAtLimit fills each target's limit with WebSockets and sends
+// polls beyond it: nginx answers them 503, Apache and HAProxy keep them
+// waiting (the client gives up), and every held WebSocket still echoes.
+func TestCrowdAtLimit(t *testing.T) {
+	const max, beyond = 100, 20
+	nodes := startNodes(t)
+	for _, tc := range []struct {
+		target, got string
+	}{
+		{"nginx", "poll: HTTP 503"},
+		{"apache", "poll: timeout"},
+		{"haproxy", "poll: timeout"},
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			addr, conf := startBalancerWith(t, tc.target, nodes, fmt.Sprintf("max_connections: %d\n", max))
+			limit := max
+			if m := maxRequestWorkers.FindStringSubmatch(conf); m != nil {
+				// Apache's limit is MaxRequestWorkers, a child of threads above.
+				limit, _ = strconv.Atoi(m[1])
+			}
+			c := crowd.Crowd{Addr: addr, Path: "/cobrowse/cometd", Cookie: "gcbSessionServer", WebSockets: limit, Polls: beyond,
+				Hold: time.Second, Timeout: 3 * time.Second}
+			res, err := crowd.Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res)
+			if res.WebSockets != limit || res.Echoed != limit || res.Polls != 0 || res.Failures[tc.got].Count != beyond || res.Failed() != beyond {
+				t.Errorf("want %d WebSockets held and echoing and %d × %s: %s", limit, beyond, tc.got, res)
+			}
+		})
+	}
+}
+
+var maxRequestWorkers = regexp.MustCompile(`(?m)^MaxRequestWorkers (\d+)$`)
+
 func startNodes(t *testing.T) []*testbackend.Backend {
 	var nodes []*testbackend.Backend
 	for i := range 3 {
@@ -73,12 +111,20 @@ func startNodes(t *testing.T) []*testbackend.Backend {
 // and returns its listener.
 func startBalancer(t *testing.T, target string, nodes []*testbackend.Backend) string {
 	t.Helper()
+	addr, _ := startBalancerWith(t, target, nodes, "")
+	return addr
+}
+
+// startBalancerWith runs target on a cluster of nodes with lbgen's
+// defaults and extra lines, and returns its listener and rendered config.
+func startBalancerWith(t *testing.T, target string, nodes []*testbackend.Backend, extra string) (string, string) {
+	t.Helper()
 	ports, err := sandbox.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	file := fmt.Sprintf("version: 1\nname: crowd\npreset: cobrowse\nlisten:\n  - addr: %q\nnodes:\n", addr)
+	file := fmt.Sprintf("version: 1\nname: crowd\npreset: cobrowse\nlisten:\n  - addr: %q\n%snodes:\n", addr, extra)
 	for _, n := range nodes {
 		file += fmt.Sprintf("  - {name: %s, host: 127.0.0.1, port: %d}\n", n.Name(), n.Port())
 	}
@@ -86,7 +132,7 @@ func startBalancer(t *testing.T, target string, nodes []*testbackend.Backend) st
 	if c == nil {
 		t.Fatalf("cluster: %v", diags)
 	}
-	if c.MaxConnections != model.DefaultMaxConnections {
+	if extra == "" && c.MaxConnections != model.DefaultMaxConnections {
 		t.Fatalf("max_connections %d, want the default", c.MaxConnections)
 	}
 	if target == "proxy" {
@@ -102,7 +148,7 @@ func startBalancer(t *testing.T, target string, nodes []*testbackend.Backend) st
 			defer cancel()
 			p.Shutdown(ctx)
 		})
-		return addr
+		return addr, ""
 	}
 	tg, err := generator.ParseTarget(target)
 	if err != nil {
@@ -132,5 +178,5 @@ func startBalancer(t *testing.T, target string, nodes []*testbackend.Backend) st
 			t.Logf("%s output:\n%s", target, p.Output())
 		}
 	})
-	return addr
+	return addr, string(out.Files[0].Data)
 }

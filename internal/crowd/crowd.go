@@ -130,7 +130,7 @@ func Run(ctx context.Context, c Crowd) (Result, error) {
 	sockets := r.openWebSockets(ctx)
 	defer closeAll(sockets)
 	r.poll(ctx)
-	r.echoAgain(ctx, sockets)
+	r.echoAgain(sockets)
 	return r.result(sockets), nil
 }
 
@@ -318,7 +318,7 @@ func (r *run) pollOne(ctx context.Context, i int) (time.Duration, error) {
 }
 
 // echoAgain has every open WebSocket echo once more, all at once.
-func (r *run) echoAgain(ctx context.Context, sockets []*socket) {
+func (r *run) echoAgain(sockets []*socket) {
 	var wg sync.WaitGroup
 	for _, s := range sockets {
 		wg.Go(func() {
@@ -362,8 +362,8 @@ func together(answered []time.Duration, hold time.Duration) int {
 	return most
 }
 
-// closeAll closes the WebSockets without waiting for the close handshake
-// one after another.
+// closeAll closes the WebSockets all at once, each with its close
+// handshake, so a large crowd does not wait for them one by one.
 func closeAll(sockets []*socket) {
 	var wg sync.WaitGroup
 	for _, s := range sockets {

@@ -1,7 +1,8 @@
 # lbgen: `make demo` renders and checks the sample cluster; `make test` runs
 # every test, including the real nginx, Apache and HAProxy. `make bench`
 # measures rendering, then every load balancer against the seed guide's
-# nginx sample (a few minutes; see BENCHMARKS.md). It is not part of test.
+# nginx sample and with crowds of up to 8,000 WebSockets and long polls
+# (about 10 minutes; see BENCHMARKS.md). It is not part of test.
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 DEMO    ?= testdata/clusters/cobrowse.yaml

@@ -38,7 +38,45 @@ type apacheView struct {
 	// PathsRegex matches path and the internal paths outside it: anything
 	// else is 404 (internal paths answer 403 on public listeners).
 	PathsRegex string
+	MPM        apacheMPM
 }
+
+// apacheMPM sizes the event MPM for the crowd (max_connections).
+type apacheMPM struct {
+	ServerLimit       int
+	ThreadsPerChild   int
+	MaxRequestWorkers int
+	// OpenFiles is what one child may have open: see apacheCapacity.
+	OpenFiles int
+}
+
+// apacheThreadsPerChild keeps a child's open files (about three per
+// thread) within the 1024 many hosts allow by default: Apache does not
+// raise its own limit.
+const apacheThreadsPerChild = 128
+
+// apacheCapacity sizes the event MPM for max clients. mod_proxy keeps a
+// worker thread for every long poll and every WebSocket (httpd 2.4 has no
+// asynchronous tunnels), so every client needs a thread; one more child
+// keeps spare threads at the peak. ServerLimit leaves as many slots again
+// for children that finish their WebSockets after a graceful restart. A
+// child's busy threads each hold a client and a node connection, and it
+// may keep about one idle keep-alive connection more per thread
+// (AsyncRequestWorkerFactor 2 counts against idle threads only); 64 files
+// more cover listeners, logs and shared memory.
+func apacheCapacity(max int) apacheMPM {
+	children := (max+apacheThreadsPerChild-1)/apacheThreadsPerChild + 1
+	return apacheMPM{
+		ServerLimit:       2 * children,
+		ThreadsPerChild:   apacheThreadsPerChild,
+		MaxRequestWorkers: children * apacheThreadsPerChild,
+		OpenFiles:         3*apacheThreadsPerChild + 64,
+	}
+}
+
+// apacheMaxServerLimit is the event MPM's compile-time maximum of
+// ServerLimit; a larger value is lowered to it with a warning.
+const apacheMaxServerLimit = 20000
 
 type apacheModule struct {
 	Name string
@@ -106,6 +144,11 @@ func newApacheView(v *view) (*apacheView, error) {
 		HCExpr:     fmt.Sprintf("lbgen_%d", v.C.Health.ExpectStatus),
 		HCTemplate: v.Prefix,
 		Timeout:    ceilSeconds(v.C.Timeouts.Tunnel.D()),
+		MPM:        apacheCapacity(v.C.MaxConnections),
+	}
+	if av.MPM.ServerLimit > apacheMaxServerLimit {
+		return nil, fmt.Errorf("apache: max_connections %d needs ServerLimit %d, above Apache's %d; see lbgen explain L-apache-max-connections",
+			v.C.MaxConnections, av.MPM.ServerLimit, apacheMaxServerLimit)
 	}
 	if len(av.Sticky) > apacheMaxSticky {
 		return nil, fmt.Errorf("apache: stickysession %q is longer than %d characters", av.Sticky, apacheMaxSticky)

@@ -100,6 +100,13 @@ type Output struct {
 	Target Target
 	Files  []File
 	Dirs   []string
+	// OpenFiles is the most files one process of the server (an nginx
+	// worker, an Apache child, HAProxy) opens with max_connections clients
+	// connected. RaisesLimit says the server raises its own soft limit to
+	// what it needs, within the hard limit, as nginx (worker_rlimit_nofile)
+	// and HAProxy do; Apache keeps the soft limit it is started with.
+	OpenFiles   int
+	RaisesLimit bool
 }
 
 // File is one rendered file, named relative to the output directory.
@@ -116,23 +123,27 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 		return nil, err
 	}
 	var data any
-	var dirs []string
+	out := &Output{Target: t}
 	switch t {
 	case Nginx:
-		if data, err = newNginxView(v); err != nil {
+		nv, err := newNginxView(v)
+		if err != nil {
 			return nil, err
 		}
-		dirs = nginxDirs(v)
+		data, out.Dirs, out.OpenFiles, out.RaisesLimit = nv, nginxDirs(v), nv.OpenFiles, true
 	case Apache:
-		if data, err = newApacheView(v); err != nil {
+		av, err := newApacheView(v)
+		if err != nil {
 			return nil, err
 		}
-		dirs = apacheDirs(v)
+		data, out.Dirs, out.OpenFiles = av, apacheDirs(v), av.MPM.OpenFiles
 	case HAProxy:
 		// HAProxy logs to stdout and needs no pid file in the foreground.
-		if data, err = newHAProxyView(v); err != nil {
+		hv, err := newHAProxyView(v)
+		if err != nil {
 			return nil, err
 		}
+		data, out.OpenFiles, out.RaisesLimit = hv, hv.OpenFiles(), true
 	default:
 		return nil, fmt.Errorf("unknown target %q", t)
 	}
@@ -140,7 +151,8 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t, err)
 	}
-	return &Output{Target: t, Files: []File{{Name: t.FileName(), Data: text}}, Dirs: dirs}, nil
+	out.Files = []File{{Name: t.FileName(), Data: text}}
+	return out, nil
 }
 
 var tmpl = template.Must(template.New("").Option("missingkey=error").Funcs(funcMap()).ParseFS(templates.FS, "*.tmpl"))

@@ -133,6 +133,19 @@ func newHAProxyView(v *view) (*haproxyView, error) {
 	return hv, nil
 }
 
+// OpenFiles is about the most files HAProxy opens with the crowd
+// connected: two per client (its connection and its node's), a socket per
+// listener, per health-checked server and fallback, and a few of its own
+// (pollers, wake-up pipes, log). With strict-limits off it starts with
+// fewer and says so.
+func (hv *haproxyView) OpenFiles() int {
+	admin := 0
+	if hv.Admin != nil {
+		admin = 1
+	}
+	return 2*hv.C.MaxConnections + len(hv.Listeners) + admin + len(hv.Servers)*len(hv.Backends) + len(hv.Fallbacks) + 32
+}
+
 // haproxyMaxTimer is the longest timeout HAProxy accepts: 2^31-1 ms.
 const haproxyMaxTimer = (1<<31 - 1) * time.Millisecond
 

@@ -30,7 +30,17 @@ type nginxView struct {
 	MaxSize    int
 	Upstreams  []nginxUpstream
 	Servers    []nginxServer
+	// WorkerConnections and OpenFiles size every worker for the whole
+	// crowd; see nginxCapacity.
+	WorkerConnections int
+	OpenFiles         int
+	// LimitConn answers 503 beyond max_connections; limit_conn counts
+	// up to nginxMaxLimitConn only.
+	LimitConn bool
 }
+
+// nginxMaxLimitConn is the largest limit limit_conn accepts.
+const nginxMaxLimitConn = 65535
 
 // nginxCandidate is a map line: the route as a key, and the node's exact
 // name with the group tried first and the one tried next. Both are quoted
@@ -160,7 +170,31 @@ func newNginxView(v *view) (*nginxView, error) {
 	for _, g := range v.listenerGroups(false) {
 		nv.addServer(g)
 	}
+	nv.LimitConn = v.C.MaxConnections <= nginxMaxLimitConn
+	nv.WorkerConnections, nv.OpenFiles = nginxCapacity(v.C.MaxConnections, nv.keepalive(), len(v.Listeners))
 	return nv, nil
+}
+
+// nginxCapacity sizes one worker for max clients. Any worker may end up
+// with all of them: nginx does not spread connections evenly over its
+// workers. A client takes two connections (its own and one to its node),
+// and an eighth more are kept for clients refused at the limit, which
+// stay connected for keep-alive; the idle node connections the
+// keep-alive pools cache and the listeners take connections too. Open
+// files add one per client for a request or response body buffered in a
+// temp file.
+func nginxCapacity(max, keepalive, listeners int) (connections, files int) {
+	connections = 2*max + max/8 + keepalive + listeners
+	return connections, connections + max
+}
+
+// keepalive is how many idle node connections one worker may cache.
+func (nv *nginxView) keepalive() int {
+	n := 0
+	for _, u := range nv.Upstreams {
+		n += u.Keepalive
+	}
+	return n
 }
 
 // nginxBucketSize returns map_hash_bucket_size for the longest map key, or

@@ -49,12 +49,13 @@ func TestNormalizeFillsDefaultsOnce(t *testing.T) {
 	on := true
 	want := &Cluster{
 		Version: 1, Name: "shop", Preset: "cobrowse", Path: "/cobrowse",
-		Sticky:    Sticky{Cookie: "gcbSessionServer"},
-		Listen:    []Listener{{Addr: "8080"}},
-		WebSocket: &on,
-		Timeouts:  Timeouts{Connect: DefaultConnect, Read: DefaultRead, Tunnel: DefaultTunnel},
-		Health:    Health{Path: "/cobrowse/health", Interval: DefaultInterval, Fails: 2, Passes: 2, ExpectStatus: 200},
-		MaxBody:   10 << 20,
+		Sticky:         Sticky{Cookie: "gcbSessionServer"},
+		Listen:         []Listener{{Addr: "8080"}},
+		WebSocket:      &on,
+		Timeouts:       Timeouts{Connect: DefaultConnect, Read: DefaultRead, Tunnel: DefaultTunnel},
+		Health:         Health{Path: "/cobrowse/health", Interval: DefaultInterval, Fails: 2, Passes: 2, ExpectStatus: 200},
+		MaxBody:        10 << 20,
+		MaxConnections: DefaultMaxConnections,
 		Nodes: []Node{
 			{Name: "CB_Server_1", Host: "10.0.0.1", Port: 8700, Weight: 1, State: StateActive},
 			{Name: "CB_Server_2", Host: "10.0.0.2", Port: 8700, Weight: 3, State: StateDrain},

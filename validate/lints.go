@@ -49,6 +49,12 @@ var Lints = []Lint{
 		"Apache keeps mod_proxy_hcheck's hcuri in a 64-byte field and refuses a longer one\n" +
 			"(\"Health check uri length must be < 64 characters\"), so the configuration would not load.\n\n" +
 			"Fix: use a health path of at most 63 characters, e.g. `health.path: /cobrowse/health`."},
+	{"L-apache-max-connections", errorOnly, "more connections than Apache can hold",
+		"httpd 2.4 keeps a worker thread for every long poll and WebSocket, so lbgen gives Apache's event MPM a\n" +
+			"thread per connection in children of 128 threads, one spare child, and as many children again for\n" +
+			"graceful restarts. The event MPM runs at most 20,000 children (ServerLimit, fixed when Apache is\n" +
+			"compiled), so one Apache server holds at most 1,279,872 connections. Reported for the apache target.\n\n" +
+			"Fix: spread the crowd over several Apache servers, or use the nginx or haproxy target."},
 	{"L-apache-param-route", warningOnly, "node name that Apache cannot take from a URL parameter",
 		"With `sticky.param`, Apache finds the route in the URL text as sent and does not decode it. Clients\n" +
 			"percent-encode most characters other than letters, digits and - _ . ! ~ * ( ) in parameter values\n" +
@@ -127,10 +133,23 @@ var Lints = []Lint{
 	{"L-listen", errorOnly, "listen address is invalid",
 		"`addr` is \"PORT\", \"IP:PORT\" or \"[IPv6]:PORT\". Host names are not accepted: every target binds IPs.\n\n" +
 			"Fix: e.g. `addr: \"8080\"` or `addr: \"10.1.0.5:9080\"`."},
+	{"L-max-connections", errorOnly, "max_connections out of range",
+		"`max_connections` is how many client connections the load balancer must hold at once: one per long\n" +
+			"poll and per WebSocket, so one per browser tab and agent at the peak (default 10000). Every target\n" +
+			"sizes itself from it. It must be at least 1, and nginx, HAProxy and the reference proxy hold each client\n" +
+			"with two open files in one process (its connection and its node's), while Linux never allows a process\n" +
+			"more than 2,147,483,584 (fs.nr_open). The host's own limit is usually far lower: `lbgen check` says when\n" +
+			"it is below what a target needs.\n\n" +
+			"Fix: e.g. `max_connections: 10000`."},
 	{"L-missing", errorOnly, "a required field is missing",
 		"`version`, `name`, at least one `listen` entry and at least one node are always required. With the\n" +
 			"generic preset, `path`, `sticky.cookie` and `health.path` are required too; every node needs `name`,\n" +
 			"`host` and `port`.\n\nFix: add the field; `lbgen init` prints a complete starting point."},
+	{"L-nginx-max-connections", warningOnly, "more connections than nginx can refuse with 503",
+		"nginx answers requests beyond max_connections with 503 at once (limit_conn), but limit_conn counts at\n" +
+			"most 65,535. Above that lbgen leaves it out: nginx still holds the crowd, and a client beyond it finds\n" +
+			"its connection closed once a worker has no room left. Reported for the nginx target.\n\n" +
+			"Fix: keep max_connections at 65535 or less per nginx server, or accept closed connections at the limit."},
 	{"L-no-active", errorOnly, "no node is active",
 		"New sessions go only to `active` nodes (`drain` takes only its own sessions, `standby` only serves when no\n" +
 			"active node is up, `down` takes nothing). Without an active node every target would have an empty\n" +

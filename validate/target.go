@@ -8,6 +8,8 @@ import "github.com/lbgen/lbgen/model"
 func Target(c *model.Cluster, target string) []Diagnostic {
 	ch := &checker{raw: c, c: c}
 	switch target {
+	case "nginx":
+		ch.nginxLimitConn()
 	case "apache":
 		ch.apache()
 	case "haproxy":

@@ -11,6 +11,16 @@ import (
 // shared fields (stickysession, hcuri, route).
 const apacheMaxField = 63
 
+// apacheMaxServerLimit is the event MPM's compile-time maximum of
+// ServerLimit. lbgen runs a child of 128 threads per 128 clients, one
+// spare child, and as many children again for graceful restarts
+// (generator/apache.go), so it reaches that maximum above
+// apacheMaxConnections.
+const (
+	apacheMaxServerLimit = 20000
+	apacheMaxConnections = (apacheMaxServerLimit/2 - 1) * 128
+)
+
 // uriComponentSafe are the characters JavaScript's encodeURIComponent
 // leaves as they are; clients percent-encode everything else in a URL
 // parameter value.
@@ -42,6 +52,11 @@ func (ch *checker) apache() {
 			ch.warnf(t.path, "L-apache-seconds", "use whole seconds",
 				"Apache takes %s in whole seconds and waits %s", t.path, t.d.Truncate(time.Second)+time.Second)
 		}
+	}
+	if c.MaxConnections > apacheMaxConnections {
+		ch.errorf("max_connections", "L-apache-max-connections",
+			fmt.Sprintf("use at most %d per Apache server, or the nginx or haproxy target", apacheMaxConnections),
+			"max_connections %d needs more than Apache's compile-time maximum of %d child processes (ServerLimit)", c.MaxConnections, apacheMaxServerLimit)
 	}
 	if t := c.Timeouts; c.WebSocketEnabled() && t.Tunnel < t.Read {
 		ch.warnf("timeouts.tunnel", "L-apache-tunnel", "raise timeouts.tunnel to at least timeouts.read",

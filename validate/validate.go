@@ -82,6 +82,7 @@ func Cluster(c *model.Cluster) []Diagnostic {
 	ch.tls()
 	ch.timeouts()
 	ch.health()
+	ch.maxConnections()
 	ch.nodes()
 	ch.fallbacks()
 	ch.admin()
@@ -484,6 +485,27 @@ func (ch *checker) health() {
 	}
 	if ch.raw.Pos.Has("health.expect_status") && (h.ExpectStatus < 100 || h.ExpectStatus > 599) {
 		ch.errorf("health.expect_status", "L-health", "use an HTTP status such as 200", "health.expect_status %d is not an HTTP status", h.ExpectStatus)
+	}
+}
+
+// maxOpenFiles is the most open files Linux ever allows one process: the
+// largest fs.nr_open it accepts on 64-bit systems.
+const maxOpenFiles = 2147483584
+
+// maxConnections checks max_connections as written: zero would otherwise
+// read as "use the default". Every target but Apache holds a client with
+// two open files in one process (its connection and its node's).
+func (ch *checker) maxConnections() {
+	if !ch.raw.Pos.Has("max_connections") {
+		return
+	}
+	switch n := ch.raw.MaxConnections; {
+	case n < 1:
+		ch.errorf("max_connections", "L-max-connections", "use the number of browser tabs and agents connected at the peak, e.g. 10000",
+			"max_connections is %d; it must be at least 1", n)
+	case n > maxOpenFiles/2:
+		ch.errorf("max_connections", "L-max-connections", fmt.Sprintf("use at most %d and spread a larger crowd over several load balancers", maxOpenFiles/2),
+			"max_connections %d needs %d open files in one process; Linux allows at most %d", n, 2*n, maxOpenFiles)
 	}
 }
 

@@ -61,11 +61,20 @@ func runCheck(cmd *cobra.Command, _ []string) error {
 	for _, n := range notes {
 		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
 	}
+	soft, hard, limitErr := hostFileLimit()
+	if limitErr != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %v; not compared with what the servers need\n", limitErr)
+	}
 	rejected, missing := 0, 0
 	for _, t := range ts {
 		out, err := generator.Render(checked, t, platformOptions(cmd, source))
 		if err != nil {
 			return withCode(exitFailure, err)
+		}
+		if limitErr == nil {
+			if w := fileLimitWarning(out, c.MaxConnections, soft, hard); w != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+			}
 		}
 		dir, err := os.MkdirTemp(tmp, string(t)+"-")
 		if err != nil {
@@ -104,4 +113,20 @@ func runCheck(cmd *cobra.Command, _ []string) error {
 		return quiet(exitFailure, "missing")
 	}
 	return nil
+}
+
+// fileLimitWarning says when the host's open-file limit is below what one
+// process of the rendered server needs for max clients: the hard limit
+// for servers that raise their own soft limit, the soft limit for Apache.
+// Rendering never reads host limits; only check compares.
+func fileLimitWarning(out *generator.Output, max int, soft, hard uint64) string {
+	limit, kind := soft, "soft limit, which Apache keeps"
+	if out.RaisesLimit {
+		limit, kind = hard, "hard limit"
+	}
+	if uint64(out.OpenFiles) <= limit {
+		return ""
+	}
+	return fmt.Sprintf("%s needs up to %d open files per process for max_connections %d, and this host allows %d (%s): "+
+		"raise it where the server runs (README: \"Open-file limit\") or it holds fewer connections", out.Target, out.OpenFiles, max, limit, kind)
 }

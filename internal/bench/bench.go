@@ -23,8 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/servers"
 )
@@ -50,8 +48,12 @@ type Config struct {
 	// Only selects contenders by id (ContenderIDs); empty means all. The
 	// baseline always runs.
 	Only []string
-	// Throughput and Failover select the parts.
-	Throughput, Failover bool
+	// Ladder lists the crowd sizes, half WebSockets and half long polls,
+	// that each contender holds at once; the node holds each poll Hold.
+	Ladder []int
+	Hold   time.Duration
+	// Throughput, Crowd and Failover select the parts.
+	Throughput, Crowd, Failover bool
 	// Out receives the report (Markdown), Log progress lines.
 	Out, Log io.Writer
 }
@@ -94,6 +96,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		}
 		fmt.Fprint(cfg.Out, r.markdown())
 	}
+	if cfg.Crowd {
+		fmt.Fprint(cfg.Out, h.crowd(ctx).markdown())
+	}
 	if cfg.Failover {
 		fmt.Fprint(cfg.Out, h.failover(ctx).markdown())
 	}
@@ -122,21 +127,6 @@ func newHarness(cfg Config) (*harness, error) {
 		h.pinNote = fmt.Sprintf("load balancer on CPU %s; load generator and nodes on CPU %s", h.lbCPUs, h.loadCPUs)
 	}
 	return h, nil
-}
-
-// allowedCPUs lists the CPUs this process may run on.
-func allowedCPUs() ([]int, error) {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return nil, fmt.Errorf("CPU affinity: %w", err)
-	}
-	var cpus []int
-	for i := range 1024 {
-		if set.IsSet(i) {
-			cpus = append(cpus, i)
-		}
-	}
-	return cpus, nil
 }
 
 func cpuList(cpus []int) string {

@@ -48,6 +48,8 @@ type stage struct {
 	nodes   []node
 	cpus    string
 	connect time.Duration
+	// maxConnections is the cluster's max_connections; 0 leaves the default.
+	maxConnections int
 }
 
 // contender is one load balancer configuration the benchmark compares.
@@ -67,6 +69,8 @@ const (
 	baselineID       = "baseline"
 	baselineName     = "baseline"
 	baselineWarnName = "baseline, error_log warn"
+	handwrittenID    = "apache-hand"
+	handwrittenName  = "apache, by hand"
 	proxyName        = "proxy"
 )
 
@@ -100,6 +104,9 @@ func allContenders() []contender {
 	}
 	for _, t := range generator.Targets {
 		cs = append(cs, contender{id: string(t), name: string(t), start: startTarget(t)})
+		if t == generator.Apache {
+			cs = append(cs, contender{id: handwrittenID, name: handwrittenName, extra: true, start: startHandwritten})
+		}
 	}
 	return append(cs, contender{id: proxyName, name: proxyName, start: startProxy})
 }
@@ -113,10 +120,14 @@ var baselineText string
 //go:embed backends.nginx.conf.tmpl
 var backendsText string
 
+//go:embed handwritten.httpd.conf.tmpl
+var handwrittenText string
+
 var (
 	clusterTmpl  = template.Must(template.New("cluster").Option("missingkey=error").Parse(clusterText))
 	baselineTmpl = template.Must(template.New("baseline").Option("missingkey=error").Parse(baselineText))
 	backendsTmpl = template.Must(template.New("backends").Option("missingkey=error").Parse(backendsText))
+	handwritten  = template.Must(template.New("handwritten").Option("missingkey=error").Parse(handwrittenText))
 )
 
 func execute(t *template.Template, data any) ([]byte, error) {
@@ -130,7 +141,8 @@ func execute(t *template.Template, data any) ([]byte, error) {
 // writeCluster writes the benchmark's cluster file for st into st.dir and
 // returns its path and the loaded cluster.
 func writeCluster(st stage) (string, *model.Cluster, error) {
-	data, err := execute(clusterTmpl, map[string]any{"Listen": st.listen, "Nodes": st.nodes, "Connect": model.Duration(st.connect)})
+	data, err := execute(clusterTmpl, map[string]any{"Listen": st.listen, "Nodes": st.nodes, "Connect": model.Duration(st.connect),
+		"MaxConnections": st.maxConnections})
 	if err != nil {
 		return "", nil, err
 	}
@@ -206,6 +218,26 @@ func startBaseline(name, errorLog string) func(context.Context, *harness, stage)
 		files := []generator.File{{Name: "nginx.conf", Data: conf}, {Name: "mime.types", Data: mimeTypes()}}
 		return h.startNginx(ctx, name, st, files)
 	}
+}
+
+// startHandwritten runs Apache on the fastest configuration written by
+// hand for the same sticky routing, to compare lbgen's Apache config with.
+func startHandwritten(ctx context.Context, h *harness, st stage) (*servers.Process, error) {
+	conf, err := execute(handwritten, map[string]any{
+		"Modules": generator.DefaultApacheModules, "Listen": st.listen, "Nodes": st.nodes, "Cookie": StickyCookie,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &generator.Output{Target: generator.Apache, Files: []generator.File{{Name: "httpd.conf", Data: conf}}, Dirs: []string{"logs", "run"}}
+	if _, err := generator.Write(st.dir, []*generator.Output{out}); err != nil {
+		return nil, err
+	}
+	cmd, err := servers.Command(generator.Apache, st.dir)
+	if err != nil {
+		return nil, err
+	}
+	return h.run(ctx, handwrittenName, cmd, st)
 }
 
 // mimeTypes is the system's mime.types, which the sample includes, or a

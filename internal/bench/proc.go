@@ -25,6 +25,10 @@ type groupUsage struct {
 	// PeakRSS sums every live member's resident-set high-water mark
 	// (VmHWM), so pages shared between them count once per process.
 	PeakRSS int64
+	// PSS sums every live member's proportional set size now: a page
+	// shared by n processes counts 1/n in each, so shared libraries and
+	// shared memory count once for the group.
+	PSS int64
 }
 
 // usageOf reads the usage of process group pgid from /proc.
@@ -56,9 +60,17 @@ func usageOf(pgid int) (groupUsage, error) {
 		if err != nil {
 			return groupUsage{}, fmt.Errorf("process %d: %w", pid, err)
 		}
+		// smaps_rollup is gone when the process exited meanwhile; kernel
+		// threads have no Pss line.
+		rollup, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+		pss, err := parseKB(rollup, "Pss:")
+		if err != nil {
+			return groupUsage{}, fmt.Errorf("process %d: %w", pid, err)
+		}
 		found = true
 		u.CPU += time.Duration(ticks) * clockTick
 		u.PeakRSS += hwm
+		u.PSS += pss
 	}
 	if !found {
 		return groupUsage{}, fmt.Errorf("no process in group %d", pgid)
@@ -96,18 +108,24 @@ func parseStat(stat []byte) (pgrp int, ticks int64, err error) {
 // parseVmHWM returns the VmHWM line of /proc/PID/status in bytes. Kernel
 // threads and zombies have none: they count as zero.
 func parseVmHWM(status []byte) (int64, error) {
-	for line := range bytes.Lines(status) {
-		rest, ok := bytes.CutPrefix(line, []byte("VmHWM:"))
+	return parseKB(status, "VmHWM:")
+}
+
+// parseKB returns the value of the line starting with name, in kB in the
+// text and in bytes here; 0 without such a line.
+func parseKB(text []byte, name string) (int64, error) {
+	for line := range bytes.Lines(text) {
+		rest, ok := bytes.CutPrefix(line, []byte(name))
 		if !ok {
 			continue
 		}
 		f := strings.Fields(string(rest))
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("status: bad VmHWM line %q", line)
+			return 0, fmt.Errorf("bad %s line %q", name, line)
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("status: VmHWM: %w", err)
+			return 0, fmt.Errorf("%s %w", name, err)
 		}
 		return kb << 10, nil
 	}

@@ -56,11 +56,7 @@ func Run(ctx context.Context, name string, cmd *exec.Cmd, waitFor []string) (*Pr
 	if cmd.Stdout == nil && cmd.Stderr == nil {
 		cmd.Stdout, cmd.Stderr = p.out, p.out
 	}
-	// Pdeathsig stops the server when whoever started it dies without
-	// calling Stop (a crash or SIGKILL), so no server outlives a test run.
-	// It follows the starting thread, which Go keeps alive: lbgen never
-	// locks goroutines to threads.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = ownGroup()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}

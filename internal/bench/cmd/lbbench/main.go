@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,8 +22,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && os.Args[1] == bench.LoadCommand {
-		if err := bench.LoadChild(ctx, os.Stdin, os.Stdout); err != nil {
+	children := map[string]func() error{
+		bench.LoadCommand:  func() error { return bench.LoadChild(ctx, os.Stdin, os.Stdout) },
+		bench.CrowdCommand: func() error { return bench.CrowdChild(ctx, os.Stdin, os.Stdout) },
+		bench.NodesCommand: func() error { return bench.NodesChild(ctx, os.Args[2:]) },
+	}
+	if len(os.Args) > 1 && children[os.Args[1]] != nil {
+		if err := children[os.Args[1]](); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -40,6 +46,9 @@ func main() {
 	flag.IntVar(&cfg.Rounds, "rounds", 5, "interleaved rounds; the median is reported")
 	only := flag.String("only", "", "comma-separated load balancers to measure besides the baseline: "+strings.Join(bench.ContenderIDs(), ", "))
 	flag.BoolVar(&cfg.Throughput, "throughput", true, "measure sticky keep-alive throughput")
+	flag.BoolVar(&cfg.Crowd, "crowd", true, "measure crowds of WebSockets and long polls held at once, and the limit")
+	ladder := flag.String("ladder", "1000,4000,8000", "crowd sizes, half WebSockets and half long polls")
+	flag.DurationVar(&cfg.Hold, "hold", 8*time.Second, "how long the nodes hold each long poll of the crowd")
 	flag.BoolVar(&cfg.Failover, "failover", true, "measure failover of a pinned session")
 	flag.Parse()
 	if *only != "" {
@@ -50,6 +59,14 @@ func main() {
 				os.Exit(2)
 			}
 		}
+	}
+	for _, n := range strings.Split(*ladder, ",") {
+		size, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil || size < 2 {
+			fmt.Fprintf(os.Stderr, "lbbench: -ladder: %q is not a crowd size\n", n)
+			os.Exit(2)
+		}
+		cfg.Ladder = append(cfg.Ladder, size)
 	}
 	lbgen, err := exec.LookPath(cfg.Lbgen)
 	if err == nil {

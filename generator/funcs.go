@@ -2,7 +2,6 @@ package generator
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
@@ -36,14 +35,11 @@ func funcMap() template.FuncMap {
 var projectFuncs = template.FuncMap{
 	"ngxq":      nginxQuote,
 	"ngxtok":    nginxToken,
-	"ngxkey":    nginxMapKey,
 	"ciphers":   func() string { return TLSCiphers },
 	"ngxre":     nginxRegexQuote,
 	"ngxdur":    nginxDuration,
 	"seconds":   ceilSeconds,
 	"add1s":     func(d time.Duration) time.Duration { return d + time.Second },
-	"millis":    func(d time.Duration) int64 { return d.Milliseconds() },
-	"reEscape":  regexp.QuoteMeta,
 	"apq":       apacheQuote,
 	"aptok":     apacheToken,
 	"apre":      apacheRegexQuote,

@@ -17,7 +17,7 @@ func TestFuncMapHermetic(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"ngxq", "ngxre", "ngxtok", "ngxkey", "ngxdur", "apq", "aptok", "apre", "apcomment", "default", "join"} {
+	for _, name := range []string{"ngxq", "ngxre", "ngxtok", "ngxdur", "apq", "aptok", "apre", "apcomment", "default", "join"} {
 		if _, ok := fm[name]; !ok {
 			t.Errorf("template function %q is missing", name)
 		}

@@ -23,8 +23,9 @@ type nginxView struct {
 	FailTimeout time.Duration
 	CookieRegex string
 	ParamRegex  string
-	// Candidates map a route, case-insensitively, to "Name Target" so
-	// the exact match can be checked.
+	// Candidates map a route, case-insensitively, to "Name First Retry":
+	// the exact name, so the exact match can be checked, then the group
+	// tried first and the group tried next.
 	Candidates []nginxCandidate
 	BucketSize int
 	MaxSize    int

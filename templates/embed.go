@@ -3,7 +3,7 @@ package templates
 
 import "embed"
 
-// FS holds every template; partials start with an underscore.
+// FS holds every template, one file per target.
 //
 //go:embed *.tmpl
 var FS embed.FS

@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lbgen/lbgen/internal/selfsigned"
@@ -135,7 +136,7 @@ func Start(opts Options) (*Backend, error) {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listenLoopback(addr)
 	if err != nil {
 		return nil, fmt.Errorf("testbackend: %w", err)
 	}
@@ -285,7 +286,7 @@ func (b *Backend) acquire(s State) error {
 	switch {
 	case s.listening():
 		var ln net.Listener
-		if ln, err = net.Listen("tcp", b.addr); err == nil {
+		if ln, err = relisten(b.addr); err == nil {
 			b.serve(ln)
 		}
 	case s == StateKilled:
@@ -299,6 +300,23 @@ func (b *Backend) acquire(s State) error {
 	}
 	return nil
 }
+
+// relisten listens on addr again. The port was ours a moment ago, but a
+// connection somebody else was opening may hold it briefly as its source
+// port, so it is retried for a while before giving up.
+func relisten(addr string) (net.Listener, error) {
+	deadline := time.Now().Add(relistenPatience)
+	for {
+		ln, err := net.Listen("tcp", addr)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return ln, err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// relistenPatience bounds how long relisten waits for a borrowed port.
+const relistenPatience = 3 * time.Second
 
 // serve starts serving ln; callers hold b.mu or own b exclusively.
 func (b *Backend) serve(ln net.Listener) {

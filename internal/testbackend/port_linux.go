@@ -5,9 +5,11 @@ package testbackend
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -104,4 +106,45 @@ func bindLoopback(port int) (int, error) {
 		return -1, os.NewSyscallError("bind", err)
 	}
 	return fd, nil
+}
+
+// listenLoopback listens on addr; for port 0 it picks a free port below the
+// kernel's ephemeral range, so that no outgoing connection of a balancer
+// under test can take the port as its source port while the backend is
+// killed or changing state.
+func listenLoopback(addr string) (net.Listener, error) {
+	if addr != "127.0.0.1:0" {
+		return net.Listen("tcp", addr)
+	}
+	low := ephemeralLow()
+	for range 64 {
+		port := lowestPrivatePort + rand.IntN(low-lowestPrivatePort)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+			return ln, err
+		}
+	}
+	return net.Listen("tcp", addr)
+}
+
+// lowestPrivatePort is the bottom of the range listenLoopback picks from,
+// clear of well-known and registered low ports.
+const lowestPrivatePort = 10000
+
+// ephemeralLow is the first port of net.ipv4.ip_local_port_range.
+func ephemeralLow() int {
+	const fallback = 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return fallback
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 {
+		return fallback
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil || low <= lowestPrivatePort+1000 {
+		return fallback
+	}
+	return low
 }

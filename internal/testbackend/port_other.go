@@ -5,6 +5,7 @@ package testbackend
 import (
 	"errors"
 	"io"
+	"net"
 )
 
 // reservePort is a no-op outside Linux: the port is merely left free while
@@ -14,3 +15,5 @@ func reservePort(int) (io.Closer, error) { return nil, errors.ErrUnsupported }
 func openBlackhole(int) (io.Closer, error) {
 	return nil, errors.New("blackhole is only supported on Linux")
 }
+
+func listenLoopback(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

@@ -19,7 +19,7 @@ import (
 // scenario is one observable rule, checked the same way on every target.
 type scenario struct {
 	name string
-	rule string // the SPEC §4 rule it shows
+	rule string // the rule of docs/routing.md it shows
 	// fresh scenarios inject faults, so each gets its own start of the
 	// load balancer and healthy backends.
 	fresh bool

@@ -1,5 +1,5 @@
 // Package proxy is lbgen's built-in reverse proxy: the executable
-// definition of the routing rules (SPEC §4) that every rendered nginx,
+// definition of the routing rules (docs/routing.md) that every rendered nginx,
 // Apache and HAProxy configuration is tested against for parity.
 package proxy
 

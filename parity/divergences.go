@@ -4,7 +4,7 @@ package parity
 // semantics: in one check of one scenario, it shows the observed outcome
 // instead of the reference one. Every other outcome of that check, and
 // every other check of the scenario, is still judged against the
-// reference. Each one is in the README's Target notes, tagged
+// reference. Each one is in docs/targets.md, tagged
 // "(parity: SCENARIO)".
 type divergence struct {
 	target   string

@@ -116,7 +116,7 @@ type Status string
 const (
 	Pass       Status = "pass"
 	Fail       Status = "fail"
-	Divergence Status = "divergence" // fails as documented in the README's Target notes
+	Divergence Status = "divergence" // fails as documented in docs/targets.md
 	Skipped    Status = "skipped"    // the runner's server is not installed
 	NotApplies Status = "n/a"        // the cluster lacks what the scenario needs
 )
@@ -308,7 +308,7 @@ func newChecks() *checks {
 
 // judge turns a scenario's error and its checks into a status. A
 // divergence documented for a check that gave the reference outcome, and
-// never the documented one, is stale: the README and the table must learn
+// never the documented one, is stale: docs/targets.md and the table must learn
 // that the target got better.
 func judge(runner, scenario string, err error, seen *checks) (Status, string) {
 	if err != nil {
@@ -320,7 +320,7 @@ func judge(runner, scenario string, err error, seen *checks) (Status, string) {
 		}
 		if _, shown := seen.diverged[d.check]; seen.conformed[d.check] && !shown {
 			return Fail, fmt.Sprintf("stale divergence: check %s gave the reference outcome, not the documented %q (%s); "+
-				"remove it from parity/divergences.go and the README's Target notes", d.check, d.observed, d.why)
+				"remove it from parity/divergences.go and docs/targets.md", d.check, d.observed, d.why)
 		}
 	}
 	if len(seen.diverged) == 0 {

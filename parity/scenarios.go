@@ -660,7 +660,7 @@ var scenarios = []scenario{
 		}
 		slashes := e.c().Path + "//y"
 		if e.c().Path == "/" {
-			// Apache sends a leading // as / there (README, Apache).
+			// Apache sends a leading // as / there (docs/targets.md, Apache).
 			slashes = "/x//y"
 		}
 		passed := []string{e.under(";jsessionid=1"), e.under("x;jsessionid=1/y"), e.under("x/../y"), slashes}

@@ -128,5 +128,5 @@ func fileLimitWarning(out *generator.Output, max int, soft, hard uint64) string 
 		return ""
 	}
 	return fmt.Sprintf("%s needs up to %d open files per process for max_connections %d, and this host allows %d (%s): "+
-		"raise it where the server runs (README: \"Open-file limit\") or it holds fewer connections", out.Target, out.OpenFiles, max, limit, kind)
+		"raise it where the server runs (docs/capacity.md, \"Open-file limit\") or it holds fewer connections", out.Target, out.OpenFiles, max, limit, kind)
 }

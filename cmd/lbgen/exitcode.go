@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Exit codes, as documented in the README.
+// Exit codes, as documented in the README's table.
 const (
 	exitOK       = 0
 	exitFailure  = 1 // internal or I/O error

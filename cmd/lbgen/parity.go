@@ -29,7 +29,7 @@ nodes, recovery, fallback, WebSockets, forwarded headers, internal paths and
 body limits. Everything it starts is stopped before it exits.
 
 Each scenario is reported per target as pass, divergence (documented in the
-README's Target notes), fail, skipped (server not installed) or n/a (the
+docs/targets.md), fail, skipped (server not installed) or n/a (the
 cluster lacks what the scenario needs). Any fail exits 6.`,
 		Example: "  lbgen parity -c cluster.yaml -t nginx,haproxy\n  lbgen parity -c cluster.yaml --format json",
 		Args:    noArgs,

@@ -4,8 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestReadmeGoVersion keeps the quick start asking for the Go version
@@ -118,4 +120,65 @@ func parseCommandLine(line string) error {
 		return err
 	}
 	return cmd.ValidateArgs(cmd.Flags().Args())
+}
+
+// TestDocLinksResolve keeps every relative link in the README and docs/
+// pointing at a file that exists and, with a #fragment, at one of its
+// headings (GitHub's anchor spelling).
+func TestDocLinksResolve(t *testing.T) {
+	root := filepath.Join("..", "..")
+	pages, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages = append(pages, filepath.Join(root, "README.md"), filepath.Join(root, "BENCHMARKS.md"))
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	links := 0
+	for _, page := range pages {
+		text, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(text), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			links++
+			file, frag, _ := strings.Cut(target, "#")
+			dest := page
+			if file != "" {
+				dest = filepath.Join(filepath.Dir(page), file)
+			}
+			body, err := os.ReadFile(dest)
+			if err != nil {
+				t.Errorf("%s: link %s: %v", filepath.Base(page), target, err)
+				continue
+			}
+			if frag != "" && !slices.Contains(headingAnchors(string(body)), frag) {
+				t.Errorf("%s: link %s: no heading with that anchor in %s", filepath.Base(page), target, file)
+			}
+		}
+	}
+	if links == 0 {
+		t.Fatal("found no links; is the extraction broken?")
+	}
+}
+
+// headingAnchors returns the anchors GitHub gives a page's headings.
+func headingAnchors(page string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`(?m)^#+ (.+)$`).FindAllStringSubmatch(page, -1) {
+		var b strings.Builder
+		for _, r := range strings.ToLower(m[1]) {
+			switch {
+			case r == ' ':
+				b.WriteByte('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
 }

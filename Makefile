@@ -1,4 +1,4 @@
-# lbgen: `make demo` renders and checks the sample cluster; `make test` runs
+# lbgen: `make demo` renders, checks and parity-tests the sample cluster; `make test` runs
 # every test, including the real nginx, Apache and HAProxy. `make bench`
 # measures rendering, then every load balancer against the seed guide's
 # nginx sample and with crowds of up to 8,000 WebSockets and long polls
@@ -35,10 +35,17 @@ update:
 check-golden: update
 	git diff --exit-code -- testdata
 
+# demo also works before nginx, apache2 and haproxy are installed: check
+# and parity then report those targets as skipped, and the parity run still
+# routes real traffic through the reference proxy.
+DEMO_SCENARIOS ?= --scenario sticky-hit --scenario unknown-route-round-robin \
+	--scenario killed-node-fails-over --scenario websocket-sticky
+
 demo: build
 	./lbgen validate -c $(DEMO)
 	./lbgen render -c $(DEMO) -t all -o out/demo
-	./lbgen check -c $(DEMO) -t all
+	./lbgen check -c $(DEMO) -t all --skip-missing
+	./lbgen parity -c $(DEMO) $(DEMO_SCENARIOS)
 
 bench: build
 	$(GO) test -run '^$$' -bench Render -benchmem ./generator

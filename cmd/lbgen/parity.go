@@ -28,7 +28,7 @@ sticky routing, round robin, drain, standby, killed, unreachable and hung
 nodes, recovery, fallback, WebSockets, forwarded headers, internal paths and
 body limits. Everything it starts is stopped before it exits.
 
-Each scenario is reported per target as pass, divergence (documented in the
+Each scenario is reported per target as pass, divergence (documented in
 docs/targets.md), fail, skipped (server not installed) or n/a (the
 cluster lacks what the scenario needs). Any fail exits 6.`,
 		Example: "  lbgen parity -c cluster.yaml -t nginx,haproxy\n  lbgen parity -c cluster.yaml --format json",

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/lbgen/lbgen/health"
 	"github.com/lbgen/lbgen/model"
 )
 
@@ -34,9 +35,7 @@ type node struct {
 	tlsAddr   string // host:port for https
 
 	// Guarded by pool.mu.
-	up      bool
-	fails   int // consecutive failed checks
-	passes  int // consecutive passed checks
+	health  health.Counter
 	current int // smooth weighted round robin state
 }
 
@@ -48,7 +47,7 @@ type pool struct {
 	byName map[string]*node
 }
 
-func newPool(nodes []model.Node) *pool {
+func newPool(nodes []model.Node, h model.Health) *pool {
 	p := &pool{byName: make(map[string]*node, len(nodes))}
 	for _, mn := range nodes {
 		n := &node{
@@ -57,7 +56,7 @@ func newPool(nodes []model.Node) *pool {
 			tlsAddr:   model.HostPort(mn.Host, mn.TLSPort),
 			// Nodes start up, except those switched off in the file,
 			// which are never checked and never take traffic.
-			up: mn.State != model.StateDown,
+			health: health.NewCounter(h, mn.State != model.StateDown),
 		}
 		p.nodes = append(p.nodes, n)
 		p.byName[n.Name] = n
@@ -71,14 +70,14 @@ func newPool(nodes []model.Node) *pool {
 func (p *pool) pick(route string) (*node, string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	activeUp := slices.ContainsFunc(p.nodes, func(n *node) bool { return n.up && n.State == model.StateActive })
+	activeUp := slices.ContainsFunc(p.nodes, func(n *node) bool { return n.health.Up() && n.State == model.StateActive })
 	var reason string
 	switch n, known := p.byName[route]; {
 	case route == "":
 		reason = reasonNoRoute
 	case !known:
 		reason = reasonUnknownRoute
-	case !n.up || n.State == model.StateDown:
+	case !n.health.Up() || n.State == model.StateDown:
 		reason = reasonRouteDown
 	case n.State == model.StateStandby && activeUp:
 		reason = reasonRouteStandby
@@ -101,7 +100,7 @@ func (p *pool) roundRobin(state string) *node {
 	var best *node
 	total := 0
 	for _, n := range p.nodes {
-		if !n.up || n.State != state {
+		if !n.health.Up() || n.State != state {
 			continue
 		}
 		n.current += n.Weight
@@ -120,5 +119,5 @@ func (p *pool) roundRobin(state string) *node {
 func (p *pool) isUp(n *node) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return n.up
+	return n.health.Up()
 }

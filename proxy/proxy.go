@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lbgen/lbgen/health"
 	"github.com/lbgen/lbgen/model"
 )
 
@@ -45,7 +46,7 @@ type Proxy struct {
 	fallbacks []*fallback
 	rp        *httputil.ReverseProxy
 	transport *http.Transport
-	checker   *http.Client
+	prober    *health.Prober
 	serverTLS *tls.Config
 
 	logMu sync.Mutex
@@ -69,7 +70,7 @@ func New(c *model.Cluster, opts Options) (*Proxy, error) {
 	p := &Proxy{
 		c:         c,
 		listeners: c.Listen,
-		pool:      newPool(c.Nodes),
+		pool:      newPool(c.Nodes, c.Health),
 		log:       opts.Log,
 		tunnels:   map[*tunnel]struct{}{},
 	}
@@ -105,7 +106,7 @@ func New(c *model.Cluster, opts Options) (*Proxy, error) {
 	}
 	d := dialer{timeout: c.Timeouts.Connect.D()}
 	p.transport = newTransport(d)
-	p.checker = newChecker(d)
+	p.prober = health.NewProber(c, d.dial, d.dialTLS)
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:      p.rewrite,
 		Transport:    dispatcher{p},
@@ -193,7 +194,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 		p.health.Add(1)
 		go func() {
 			defer p.health.Done()
-			p.watch(hctx, n)
+			p.prober.Run(hctx, n.Node, func(err error) { p.record(n, err) })
 		}()
 	}
 	return nil

@@ -6,6 +6,7 @@ package health
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,16 +30,23 @@ type Prober struct {
 	tls      bool
 }
 
-// NewProber returns a prober for c's health settings. dialTLS must complete
-// the TLS handshake; it is used when the nodes are reached over TLS. Every
-// check opens a new connection, as HAProxy and Apache do, so a node that
-// stopped accepting connections is noticed.
+// NewProber returns a prober for c's health settings. dial and dialTLS
+// (which must complete the TLS handshake) may be nil: connections then
+// take at most timeouts.connect, and node certificates are not verified,
+// as in every rendered config. Every check opens a new connection, as
+// HAProxy and Apache do, so a node that stopped accepting connections is
+// noticed.
 func NewProber(c *model.Cluster, dial, dialTLS DialFunc) *Prober {
+	if dial == nil {
+		d := &net.Dialer{Timeout: c.Timeouts.Connect.D()}
+		dial = d.DialContext
+	}
 	return &Prober{
 		client: &http.Client{
 			Transport: &http.Transport{
 				DialContext:       dial,
 				DialTLSContext:    dialTLS,
+				TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12},
 				DisableKeepAlives: true,
 			},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

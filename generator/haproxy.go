@@ -156,7 +156,7 @@ func (hv *haproxyView) timers() error {
 	for _, f := range []struct {
 		name string
 		d    model.Duration
-	}{{"timeouts.connect", t.Connect}, {"timeouts.read", t.Read}, {"timeouts.tunnel", t.Tunnel}, {"health.interval", hv.C.Health.Interval}} {
+	}{{"timeouts.connect", t.Connect}, {"timeouts.read", t.Read}, {"timeouts.tunnel", t.Tunnel}, {"timeouts.drain", t.Drain}, {"health.interval", hv.C.Health.Interval}} {
 		if f.d.D() > haproxyMaxTimer {
 			return fmt.Errorf("%s %s is longer than HAProxy's timers allow (about 24.8 days); see lbgen explain L-haproxy-timeout", f.name, f.d)
 		}

@@ -68,6 +68,10 @@ type Timeouts struct {
 	Connect Duration `yaml:"connect"`
 	Read    Duration `yaml:"read"`
 	Tunnel  Duration `yaml:"tunnel"`
+	// Drain bounds how long the processes of an old generation keep
+	// serving their open connections (long polls, WebSockets) after a
+	// reload before they are closed.
+	Drain Duration `yaml:"drain"`
 }
 
 // Health describes the active health check of every node.

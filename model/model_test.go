@@ -52,7 +52,7 @@ func TestNormalizeFillsDefaultsOnce(t *testing.T) {
 		Sticky:         Sticky{Cookie: "gcbSessionServer"},
 		Listen:         []Listener{{Addr: "8080"}},
 		WebSocket:      &on,
-		Timeouts:       Timeouts{Connect: DefaultConnect, Read: DefaultRead, Tunnel: DefaultTunnel},
+		Timeouts:       Timeouts{Connect: DefaultConnect, Read: DefaultRead, Tunnel: DefaultTunnel, Drain: DefaultDrain},
 		Health:         Health{Path: "/cobrowse/health", Interval: DefaultInterval, Fails: 2, Passes: 2, ExpectStatus: 200},
 		MaxBody:        10 << 20,
 		MaxConnections: DefaultMaxConnections,

@@ -52,6 +52,10 @@ const (
 	DefaultConnect      = Duration(2 * time.Second)
 	DefaultRead         = Duration(60 * time.Second)
 	DefaultTunnel       = Duration(time.Hour)
+	// DefaultDrain outlasts a CometD long poll (30 s hold + 10 s delay);
+	// a longer timeouts.read raises it, so a reload cuts no poll in
+	// progress.
+	DefaultDrain        = Duration(time.Minute)
 	DefaultInterval     = Duration(2 * time.Second)
 	DefaultFails        = 2
 	DefaultPasses       = 2
@@ -92,6 +96,7 @@ func (c *Cluster) Normalize() {
 	setDefault(&c.Timeouts.Connect, DefaultConnect)
 	setDefault(&c.Timeouts.Read, DefaultRead)
 	setDefault(&c.Timeouts.Tunnel, DefaultTunnel)
+	setDefault(&c.Timeouts.Drain, max(DefaultDrain, c.Timeouts.Read))
 	setDefault(&c.Health.Interval, DefaultInterval)
 	setDefault(&c.Health.Fails, DefaultFails)
 	setDefault(&c.Health.Passes, DefaultPasses)

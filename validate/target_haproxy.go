@@ -18,7 +18,7 @@ func (ch *checker) haproxyTimers() {
 	for _, f := range []struct {
 		path string
 		d    model.Duration
-	}{{"timeouts.connect", t.Connect}, {"timeouts.read", t.Read}, {"timeouts.tunnel", t.Tunnel}, {"health.interval", h.Interval}} {
+	}{{"timeouts.connect", t.Connect}, {"timeouts.read", t.Read}, {"timeouts.tunnel", t.Tunnel}, {"timeouts.drain", t.Drain}, {"health.interval", h.Interval}} {
 		if f.d.D() > haproxyMaxTimer {
 			ch.errorf(f.path, "L-haproxy-timeout", "use at most 576h (24 days); HAProxy's timers stop at 2147483647ms",
 				"%s %s is longer than HAProxy accepts (about 24.8 days)", f.path, f.d)

@@ -463,6 +463,10 @@ func (ch *checker) timeouts() {
 		ch.warnf("timeouts.tunnel", "L-timeout", "raise timeouts.tunnel, e.g. 1h",
 			"timeouts.tunnel (%s) is shorter than timeouts.read (%s): idle WebSockets close before long polls time out", t.Tunnel, t.Read)
 	}
+	if ch.raw.Timeouts.Drain != 0 && t.Drain < t.Read {
+		ch.warnf("timeouts.drain", "L-timeout", "raise timeouts.drain to timeouts.read or more, e.g. "+t.Read.String(),
+			"timeouts.drain (%s) is shorter than timeouts.read (%s): a reload closes requests still waiting for their node, long polls included", t.Drain, t.Read)
+	}
 	if p := ch.preset(); p.CometD && t.Read.D() <= cometdHold {
 		ch.errorf("timeouts.read", "L-read-timeout", "set timeouts.read above 40s, e.g. 60s",
 			"timeouts.read (%s) is not longer than the %s CometD long-poll hold (30s + 10s network delay)", t.Read, p.Name)

@@ -107,6 +107,12 @@ type Output struct {
 	// and HAProxy do; Apache keeps the soft limit it is started with.
 	OpenFiles   int
 	RaisesLimit bool
+	// PidFile and ErrorLog are where the running server writes its pid
+	// and its errors, relative to the output directory unless absolute;
+	// empty where the config names none (snippets, HAProxy in the
+	// foreground).
+	PidFile  string
+	ErrorLog string
 }
 
 // File is one rendered file, named relative to the output directory.
@@ -131,6 +137,9 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 			return nil, err
 		}
 		data, out.Dirs, out.OpenFiles, out.RaisesLimit = nv, nginxDirs(v), nv.OpenFiles, true
+		if !opts.Snippet {
+			out.PidFile, out.ErrorLog = nv.PidFile(), nv.ErrorLog()
+		}
 	case Apache:
 		av, err := newApacheView(v)
 		if err != nil {

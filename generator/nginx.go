@@ -332,6 +332,12 @@ func (nginxView) AmbiguousRegex() string {
 }
 
 // TempDirs lists the temp directives and their paths.
+// PidFile is where nginx writes its master's pid, relative to the prefix.
+func (nv *nginxView) PidFile() string { return nv.Opts.RunDir + "/nginx.pid" }
+
+// ErrorLog is nginx's error log, relative to the prefix.
+func (nv *nginxView) ErrorLog() string { return nv.Opts.LogDir + "/nginx-error.log" }
+
 func (nginxView) TempDirs() [][2]string {
 	names := []string{"client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path"}
 	out := make([][2]string, len(names))

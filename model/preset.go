@@ -49,9 +49,9 @@ func PresetNames() []string {
 
 // Defaults for fields no preset fills.
 const (
-	DefaultConnect      = Duration(2 * time.Second)
-	DefaultRead         = Duration(60 * time.Second)
-	DefaultTunnel       = Duration(time.Hour)
+	DefaultConnect = Duration(2 * time.Second)
+	DefaultRead    = Duration(60 * time.Second)
+	DefaultTunnel  = Duration(time.Hour)
 	// DefaultDrain outlasts a CometD long poll (30 s hold + 10 s delay);
 	// a longer timeouts.read raises it, so a reload cuts no poll in
 	// progress.

@@ -7,13 +7,14 @@ import (
 
 // Exit codes, as documented in the README's table.
 const (
-	exitOK       = 0
-	exitFailure  = 1 // internal or I/O error
-	exitUsage    = 2 // bad flags or arguments
-	exitInvalid  = 3 // invalid cluster file
-	exitDrift    = 4 // render --check found stale files
-	exitRejected = 5 // a real server rejected the rendered config
-	exitParity   = 6 // parity mismatch
+	exitOK         = 0
+	exitFailure    = 1 // internal or I/O error
+	exitUsage      = 2 // bad flags or arguments
+	exitInvalid    = 3 // invalid cluster file
+	exitDrift      = 4 // render --check found stale files
+	exitRejected   = 5 // a real server rejected the rendered config
+	exitParity     = 6 // parity mismatch
+	exitRolledBack = 7 // apply: the reload failed and the previous config serves again
 )
 
 // exitError carries the process exit code of a failed command. A quiet

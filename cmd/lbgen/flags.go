@@ -28,6 +28,7 @@ const (
 	flagApacheModules  flagName = "apache-modules"
 	flagApacheWSTunnel flagName = "apache-wstunnel"
 	flagSkipMissing    flagName = "skip-missing"
+	flagReloadCmd      flagName = "reload-cmd"
 )
 
 func (f flagName) String(cmd *cobra.Command) string {

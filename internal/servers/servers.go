@@ -48,15 +48,16 @@ func Binary(t generator.Target) (string, error) {
 		strings.Join(binaries[t], ", "), strings.Join(sbinDirs, ", "))
 }
 
-// CheckArgs returns the syntax-check command line for a config in dir.
-func CheckArgs(t generator.Target, dir string) []string {
+// checkArgs returns the syntax-check command line for the config file
+// name in dir, checked as it runs from dir.
+func checkArgs(t generator.Target, dir, name string) []string {
 	switch t {
 	case generator.Apache:
-		return []string{"-d", dir, "-f", filepath.Join(dir, t.FileName()), "-t"}
+		return []string{"-d", dir, "-f", filepath.Join(dir, name), "-t"}
 	case generator.HAProxy:
-		return []string{"-c", "-f", filepath.Join(dir, t.FileName())}
+		return []string{"-c", "-f", filepath.Join(dir, name)}
 	}
-	return []string{"-t", "-p", dir + "/", "-c", t.FileName(), "-e", "stderr"}
+	return []string{"-t", "-p", dir + "/", "-c", name, "-e", "stderr"}
 }
 
 // RunArgs returns the foreground command line for a config in dir, as the
@@ -98,11 +99,18 @@ func (e *CheckError) Error() string {
 // Check runs the target's syntax check on the config rendered into dir.
 // Warnings count as failures.
 func Check(ctx context.Context, t generator.Target, dir string) (string, error) {
+	return CheckFile(ctx, t, dir, t.FileName())
+}
+
+// CheckFile is Check on the config file name in dir, such as a new
+// config staged beside the live one, so that paths in it resolve as they
+// will when it is live.
+func CheckFile(ctx context.Context, t generator.Target, dir, name string) (string, error) {
 	bin, err := Binary(t)
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, bin, CheckArgs(t, dir)...)
+	cmd := exec.CommandContext(ctx, bin, checkArgs(t, dir, name)...)
 	cmd.Env = serverEnv()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -1,0 +1,465 @@
+package apply_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lbgen/lbgen/apply"
+	"github.com/lbgen/lbgen/generator"
+	"github.com/lbgen/lbgen/internal/sandbox"
+	"github.com/lbgen/lbgen/internal/servers"
+	"github.com/lbgen/lbgen/internal/testbackend"
+	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/validate"
+)
+
+const cookie = "gcbSessionServer"
+
+// drain is the clusters' timeouts.drain: short, so the bound on old
+// workers shows within the test.
+const drain = 2 * time.Second
+
+// lab is an nginx started from an output directory, as the README says,
+// with test nodes behind it.
+type lab struct {
+	t     *testing.T
+	dir   string
+	port  int
+	nodes map[string]*testbackend.Backend
+	nginx *servers.Process
+}
+
+func newLab(t *testing.T, names ...string) *lab {
+	t.Helper()
+	if _, err := servers.Binary(generator.Nginx); err != nil {
+		if os.Getenv("LBGEN_SKIP_SERVERS") != "" {
+			t.Skip(err)
+		}
+		t.Fatalf("%v; install nginx-light, or set LBGEN_SKIP_SERVERS=1", err)
+	}
+	ports, err := sandbox.FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lab{t: t, dir: t.TempDir(), port: ports[0], nodes: map[string]*testbackend.Backend{}}
+	for _, name := range names {
+		b, err := testbackend.Start(testbackend.Options{Name: name, CookieName: cookie})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		l.nodes[name] = b
+	}
+	return l
+}
+
+// cluster is a cluster of the named nodes; "NAME:drain" sets a state.
+func (l *lab) cluster(specs ...string) *model.Cluster {
+	l.t.Helper()
+	return l.clusterWith("", specs...)
+}
+
+func (l *lab) clusterWith(extra string, specs ...string) *model.Cluster {
+	l.t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 1\nname: lab\npreset: cobrowse\ntimeouts: {connect: 1s, read: 41s, drain: %s}\n", model.Duration(drain))
+	fmt.Fprintf(&b, "listen:\n  - addr: \"127.0.0.1:%d\"\n%s", l.port, extra)
+	b.WriteString("nodes:\n")
+	for _, s := range specs {
+		name, state, _ := strings.Cut(s, ":")
+		fmt.Fprintf(&b, "  - {name: %s, host: 127.0.0.1, port: %d", name, l.nodes[name].Port())
+		if state != "" {
+			fmt.Fprintf(&b, ", state: %s", state)
+		}
+		b.WriteString("}\n")
+	}
+	c, diags := validate.Load("lab.yaml", []byte(b.String()))
+	if c == nil {
+		l.t.Fatalf("invalid test cluster: %v\n%s", diags, b.String())
+	}
+	return c
+}
+
+func (l *lab) apply(c *model.Cluster) (apply.Outcome, error) {
+	return apply.Apply(context.Background(), c, apply.Options{Target: generator.Nginx, Dir: l.dir, Timeout: 15 * time.Second})
+}
+
+func (l *lab) mustApply(c *model.Cluster, want apply.Outcome) {
+	l.t.Helper()
+	got, err := l.apply(c)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if got != want {
+		l.t.Fatalf("apply: %s, want %s", got, want)
+	}
+}
+
+// start runs nginx from the output directory until the test ends.
+func (l *lab) start() {
+	l.t.Helper()
+	p, err := servers.Start(context.Background(), generator.Nginx, l.dir, []string{l.addr()})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { p.Stop() })
+	l.nginx = p
+}
+
+func (l *lab) addr() string { return fmt.Sprintf("127.0.0.1:%d", l.port) }
+
+// workers counts the nginx master's worker processes, old ones included.
+func (l *lab) workers() int {
+	l.t.Helper()
+	kids, err := servers.Children(l.nginx.Pid())
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return len(kids)
+}
+
+// get sends a request that sticks to node (no cookie for "") and returns
+// the node that answered.
+func (l *lab) get(client *http.Client, node string) (string, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+l.addr()+"/cobrowse/x", nil)
+	if err != nil {
+		return "", err
+	}
+	if node != "" {
+		req.Header.Set("Cookie", cookie+"=."+node)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return "", err
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %d: %s", res.StatusCode, bytes.TrimSpace(body))
+	}
+	a, err := testbackend.ParseAnswer(body)
+	return a.Node, err
+}
+
+// traffic sends sticky keep-alive requests from a few clients until stop
+// is called, which returns how many were sent and the failures.
+func (l *lab) traffic(sessions ...string) (stop func() (int64, []error)) {
+	var sent atomic.Int64
+	var mu sync.Mutex
+	var failures []error
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 10 * time.Second}
+			defer client.CloseIdleConnections()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				sent.Add(1)
+				if _, err := l.get(client, s); err != nil {
+					mu.Lock()
+					failures = append(failures, fmt.Errorf("client %d (%s): %w", i, s, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	return func() (int64, []error) {
+		close(done)
+		wg.Wait()
+		return sent.Load(), failures
+	}
+}
+
+// TestApplyUnderTraffic applies ten changes that add, drain and remove
+// nodes while sticky keep-alive traffic runs and WebSockets are open.
+func TestApplyUnderTraffic(t *testing.T) {
+	l := newLab(t, "A", "B", "C", "D")
+	l.mustApply(l.cluster("A", "B"), apply.Written)
+	l.start()
+	l.mustApply(l.cluster("A", "B"), apply.Unchanged)
+
+	var sockets []*testbackend.WSConn
+	for range 4 {
+		ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.addr()+"/cobrowse/ws",
+			http.Header{"Cookie": {cookie + "=.A"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.Close() })
+		sockets = append(sockets, ws)
+	}
+	echo := func(ws *testbackend.WSConn, msg string) error {
+		ws.SetDeadline(time.Now().Add(5 * time.Second))
+		if err := ws.Send(msg); err != nil {
+			return err
+		}
+		got, err := ws.Recv()
+		if err != nil {
+			return err
+		}
+		if got != "A:"+msg {
+			return fmt.Errorf("echo %q, want %q", got, "A:"+msg)
+		}
+		return nil
+	}
+
+	stop := l.traffic("A", "B", "", "A", "B", "")
+	steps := []struct {
+		nodes []string
+		fresh string // a node the step adds, which must get its sessions at once
+	}{
+		{[]string{"A", "B", "C"}, "C"},
+		{[]string{"A", "B:drain", "C"}, ""},
+		{[]string{"A", "B:drain", "C", "D"}, "D"},
+		{[]string{"A", "B", "D"}, ""},
+		{[]string{"A", "B", "C", "D"}, "C"},
+		{[]string{"A", "B", "C:drain", "D"}, ""},
+		{[]string{"A", "B", "D"}, ""},
+		{[]string{"A", "B", "D:drain"}, ""},
+		{[]string{"A", "B", "C"}, "C"},
+		{[]string{"A", "B"}, ""},
+	}
+	// A new connection, as a new session opens: connections already open
+	// may be served by the old generation until it closes them.
+	probe := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for i, s := range steps {
+		l.mustApply(l.cluster(s.nodes...), apply.Reloaded)
+		if s.fresh != "" {
+			if got, err := l.get(probe, s.fresh); err != nil || got != s.fresh {
+				t.Errorf("step %d: a session of new node %s went to %q (%v)", i, s.fresh, got, err)
+			}
+		}
+		for j, ws := range sockets {
+			if err := echo(ws, fmt.Sprintf("step %d", i)); err != nil {
+				t.Fatalf("step %d: WebSocket %d opened before the applies: %v", i, j, err)
+			}
+		}
+	}
+	sent, failures := stop()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed during the applies; first: %v", len(failures), sent, failures[0])
+	}
+	if sent < 500 {
+		t.Errorf("only %d requests were sent: too few to show anything", sent)
+	}
+	t.Logf("%d requests through 10 applies, %d failed", sent, len(failures))
+
+	// Old workers hold the WebSockets for at most timeouts.drain after the
+	// first reload; then nginx closes them and only the current workers
+	// remain.
+	time.Sleep(drain + 2*time.Second)
+	for j, ws := range sockets {
+		if err := echo(ws, "after drain"); err == nil {
+			t.Errorf("WebSocket %d still echoes after timeouts.drain", j)
+		}
+	}
+	current := l.workers()
+	l.mustApply(l.cluster("A", "B", "C"), apply.Reloaded)
+	time.Sleep(drain + time.Second)
+	if got := l.workers(); got != current {
+		t.Errorf("%d worker processes %s after the last reload, want %d", got, drain+time.Second, current)
+	}
+}
+
+// TestRapidApplies bounds the old processes a reload storm leaves: each
+// generation's workers go once their connections close, or after
+// timeouts.drain.
+func TestRapidApplies(t *testing.T) {
+	l := newLab(t, "A", "B")
+	l.mustApply(l.cluster("A", "B"), apply.Written)
+	l.start()
+	ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.addr()+"/cobrowse/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	stop := l.traffic("A", "B")
+	current := l.workers()
+	peak := 0
+	for i := range 50 {
+		specs := []string{"A", "B"}
+		if i%2 == 0 {
+			specs = []string{"A", "B:drain"}
+		}
+		l.mustApply(l.cluster(specs...), apply.Reloaded)
+		peak = max(peak, l.workers())
+	}
+	sent, failures := stop()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed during 50 applies; first: %v", len(failures), sent, failures[0])
+	}
+	t.Logf("50 applies: at most %d worker processes (%d per generation), %d requests, %d failed", peak, current, sent, len(failures))
+	time.Sleep(drain + time.Second)
+	if got := l.workers(); got != current {
+		t.Errorf("%d worker processes %s after 50 applies, want the current generation's %d", got, drain+time.Second, current)
+	}
+}
+
+// TestRejectedApplyChangesNothing applies a config nginx's own check
+// refuses (a missing certificate): exit 5, the directory byte for byte as
+// it was, and the old config still serving.
+func TestRejectedApplyChangesNothing(t *testing.T) {
+	l := newLab(t, "A", "B")
+	l.mustApply(l.cluster("A"), apply.Written)
+	l.start()
+	before := snapshot(t, l.dir)
+	ports, err := sandbox.FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := l.clusterWith(fmt.Sprintf("  - {addr: \"127.0.0.1:%d\", tls: true}\ntls: {certificate: missing.crt, key: missing.key}\n", ports[0]), "A", "B")
+	_, err = l.apply(bad)
+	var rejected *apply.RejectedError
+	if !errors.As(err, &rejected) || !strings.Contains(err.Error(), "missing.crt") {
+		t.Fatalf("apply of a config with a missing certificate: %v, want a rejection naming missing.crt", err)
+	}
+	if after := snapshot(t, l.dir); !bytes.Equal(before, after) {
+		t.Errorf("the output directory changed:\n%s", diffSnapshots(before, after))
+	}
+	if got, err := l.get(http.DefaultClient, "B"); err != nil || got != "A" {
+		t.Errorf("a session of B went to %q (%v); the old config (A only) must still serve", got, err)
+	}
+}
+
+// TestReloadFailureRollsBack applies a config that passes nginx -t but
+// cannot bind at reload (another process holds its port): the previous
+// config is put back and keeps serving.
+func TestReloadFailureRollsBack(t *testing.T) {
+	l := newLab(t, "A", "B")
+	l.mustApply(l.cluster("A"), apply.Written)
+	l.start()
+	live, err := os.ReadFile(filepath.Join(l.dir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	clash := l.clusterWith(fmt.Sprintf("  - addr: %q\n", held.Addr().String()), "A", "B")
+	_, err = l.apply(clash)
+	var rolledBack *apply.RolledBackError
+	if !errors.As(err, &rolledBack) || rolledBack.Restored != nil {
+		t.Fatalf("apply onto a held port: %v, want a rollback that restored the previous config", err)
+	}
+	if !strings.Contains(err.Error(), "Address already in use") {
+		t.Errorf("the error does not say why the reload failed: %v", err)
+	}
+	now, err := os.ReadFile(filepath.Join(l.dir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(now, live) {
+		t.Error("nginx.conf is not the previous config after the rollback")
+	}
+	if got, err := l.get(http.DefaultClient, "B"); err != nil || got != "A" {
+		t.Errorf("a session of B went to %q (%v); the old config (A only) must still serve", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(l.dir, ".lbgen", "nginx.pending")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the pending marker is left after a complete rollback: %v", err)
+	}
+}
+
+// TestInterruptedApplyIsUndone plays an apply killed between the swap and
+// the confirmation: the next apply puts the previous generation back first.
+func TestInterruptedApplyIsUndone(t *testing.T) {
+	l := newLab(t, "A", "B")
+	l.mustApply(l.cluster("A"), apply.Written)
+	l.start()
+	l.mustApply(l.cluster("A", "B"), apply.Reloaded)
+	confirmed, err := os.ReadFile(filepath.Join(l.dir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The interrupted apply had swapped in a config with B drained.
+	unconfirmed := l.cluster("A", "B:drain")
+	out, err := generator.Render(unconfirmed, generator.Nginx, generator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(l.dir, ".lbgen", "previous", "nginx.conf"), confirmed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(l.dir, "nginx.conf"), out.Files[0].Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(l.dir, ".lbgen", "nginx.pending"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.mustApply(l.cluster("A", "B"), apply.Recovered)
+	now, err := os.ReadFile(filepath.Join(l.dir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(now, confirmed) {
+		t.Error("after recovery nginx.conf is not the last confirmed config")
+	}
+	l.mustApply(l.cluster("A", "B"), apply.Unchanged)
+}
+
+// snapshot lists every file under dir with its content, logs excepted
+// (the running server writes them).
+func snapshot(t *testing.T, dir string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			if rel == "logs" {
+				return filepath.SkipDir
+			}
+			fmt.Fprintf(&b, "%s/\n", rel)
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %d %q\n", rel, len(data), data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func diffSnapshots(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	var out []string
+	for _, l := range bl {
+		if !strings.Contains(string(a), l) {
+			out = append(out, "+ "+l[:min(len(l), 120)])
+		}
+	}
+	for _, l := range al {
+		if !strings.Contains(string(b), l) {
+			out = append(out, "- "+l[:min(len(l), 120)])
+		}
+	}
+	return strings.Join(out, "\n")
+}

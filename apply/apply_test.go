@@ -5,203 +5,67 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/lbgen/lbgen/apply"
 	"github.com/lbgen/lbgen/generator"
+	"github.com/lbgen/lbgen/internal/lab"
 	"github.com/lbgen/lbgen/internal/sandbox"
-	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/internal/testbackend"
 	"github.com/lbgen/lbgen/model"
-	"github.com/lbgen/lbgen/validate"
 )
-
-const cookie = "gcbSessionServer"
 
 // drain is the clusters' timeouts.drain: short, so the bound on old
 // workers shows within the test.
 const drain = 2 * time.Second
 
-// lab is an nginx started from an output directory, as the README says,
-// with test nodes behind it.
-type lab struct {
-	t     *testing.T
-	dir   string
-	port  int
-	nodes map[string]*testbackend.Backend
-	nginx *servers.Process
+var head = fmt.Sprintf("version: 1\nname: lab\npreset: cobrowse\ntimeouts: {connect: 1s, read: 41s, drain: %s}\n", model.Duration(drain))
+
+// applier applies lab clusters to the lab's output directory.
+type applier struct {
+	*lab.Lab
+	t *testing.T
 }
 
-func newLab(t *testing.T, names ...string) *lab {
-	t.Helper()
-	if _, err := servers.Binary(generator.Nginx); err != nil {
-		if os.Getenv("LBGEN_SKIP_SERVERS") != "" {
-			t.Skip(err)
-		}
-		t.Fatalf("%v; install nginx-light, or set LBGEN_SKIP_SERVERS=1", err)
-	}
-	ports, err := sandbox.FreePorts(1)
+func newApplier(t *testing.T, nodes ...string) *applier {
+	return &applier{Lab: lab.New(t, nodes...), t: t}
+}
+
+func (a *applier) cluster(nodes ...string) *model.Cluster { return a.Cluster(head, "", nodes...) }
+
+func (a *applier) apply(c *model.Cluster) (apply.Outcome, error) {
+	return apply.Apply(context.Background(), c, apply.Options{Target: generator.Nginx, Dir: a.Dir, Timeout: 15 * time.Second})
+}
+
+func (a *applier) mustApply(c *model.Cluster, want apply.Outcome) {
+	a.t.Helper()
+	got, err := a.apply(c)
 	if err != nil {
-		t.Fatal(err)
-	}
-	l := &lab{t: t, dir: t.TempDir(), port: ports[0], nodes: map[string]*testbackend.Backend{}}
-	for _, name := range names {
-		b, err := testbackend.Start(testbackend.Options{Name: name, CookieName: cookie})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
-		l.nodes[name] = b
-	}
-	return l
-}
-
-// cluster is a cluster of the named nodes; "NAME:drain" sets a state.
-func (l *lab) cluster(specs ...string) *model.Cluster {
-	l.t.Helper()
-	return l.clusterWith("", specs...)
-}
-
-func (l *lab) clusterWith(extra string, specs ...string) *model.Cluster {
-	l.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nname: lab\npreset: cobrowse\ntimeouts: {connect: 1s, read: 41s, drain: %s}\n", model.Duration(drain))
-	fmt.Fprintf(&b, "listen:\n  - addr: \"127.0.0.1:%d\"\n%s", l.port, extra)
-	b.WriteString("nodes:\n")
-	for _, s := range specs {
-		name, state, _ := strings.Cut(s, ":")
-		fmt.Fprintf(&b, "  - {name: %s, host: 127.0.0.1, port: %d", name, l.nodes[name].Port())
-		if state != "" {
-			fmt.Fprintf(&b, ", state: %s", state)
-		}
-		b.WriteString("}\n")
-	}
-	c, diags := validate.Load("lab.yaml", []byte(b.String()))
-	if c == nil {
-		l.t.Fatalf("invalid test cluster: %v\n%s", diags, b.String())
-	}
-	return c
-}
-
-func (l *lab) apply(c *model.Cluster) (apply.Outcome, error) {
-	return apply.Apply(context.Background(), c, apply.Options{Target: generator.Nginx, Dir: l.dir, Timeout: 15 * time.Second})
-}
-
-func (l *lab) mustApply(c *model.Cluster, want apply.Outcome) {
-	l.t.Helper()
-	got, err := l.apply(c)
-	if err != nil {
-		l.t.Fatal(err)
+		a.t.Fatal(err)
 	}
 	if got != want {
-		l.t.Fatalf("apply: %s, want %s", got, want)
-	}
-}
-
-// start runs nginx from the output directory until the test ends.
-func (l *lab) start() {
-	l.t.Helper()
-	p, err := servers.Start(context.Background(), generator.Nginx, l.dir, []string{l.addr()})
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	l.t.Cleanup(func() { p.Stop() })
-	l.nginx = p
-}
-
-func (l *lab) addr() string { return fmt.Sprintf("127.0.0.1:%d", l.port) }
-
-// workers counts the nginx master's worker processes, old ones included.
-func (l *lab) workers() int {
-	l.t.Helper()
-	kids, err := servers.Children(l.nginx.Pid())
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	return len(kids)
-}
-
-// get sends a request that sticks to node (no cookie for "") and returns
-// the node that answered.
-func (l *lab) get(client *http.Client, node string) (string, error) {
-	req, err := http.NewRequest(http.MethodGet, "http://"+l.addr()+"/cobrowse/x", nil)
-	if err != nil {
-		return "", err
-	}
-	if node != "" {
-		req.Header.Set("Cookie", cookie+"=."+node)
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return "", err
-	}
-	if res.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("status %d: %s", res.StatusCode, bytes.TrimSpace(body))
-	}
-	a, err := testbackend.ParseAnswer(body)
-	return a.Node, err
-}
-
-// traffic sends sticky keep-alive requests from a few clients until stop
-// is called, which returns how many were sent and the failures.
-func (l *lab) traffic(sessions ...string) (stop func() (int64, []error)) {
-	var sent atomic.Int64
-	var mu sync.Mutex
-	var failures []error
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, s := range sessions {
-		wg.Go(func() {
-			client := &http.Client{Timeout: 10 * time.Second}
-			defer client.CloseIdleConnections()
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				sent.Add(1)
-				if _, err := l.get(client, s); err != nil {
-					mu.Lock()
-					failures = append(failures, fmt.Errorf("client %d (%s): %w", i, s, err))
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	return func() (int64, []error) {
-		close(done)
-		wg.Wait()
-		return sent.Load(), failures
+		a.t.Fatalf("apply: %s, want %s", got, want)
 	}
 }
 
 // TestApplyUnderTraffic applies ten changes that add, drain and remove
 // nodes while sticky keep-alive traffic runs and WebSockets are open.
 func TestApplyUnderTraffic(t *testing.T) {
-	l := newLab(t, "A", "B", "C", "D")
+	l := newApplier(t, "A", "B", "C", "D")
 	l.mustApply(l.cluster("A", "B"), apply.Written)
-	l.start()
+	l.Start()
 	l.mustApply(l.cluster("A", "B"), apply.Unchanged)
 
 	var sockets []*testbackend.WSConn
 	for range 4 {
-		ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.addr()+"/cobrowse/ws",
-			http.Header{"Cookie": {cookie + "=.A"}})
+		ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.Addr()+"/cobrowse/ws",
+			http.Header{"Cookie": {lab.Cookie + "=.A"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +87,7 @@ func TestApplyUnderTraffic(t *testing.T) {
 		return nil
 	}
 
-	stop := l.traffic("A", "B", "", "A", "B", "")
+	stop := l.Traffic("A", "B", "", "A", "B", "")
 	steps := []struct {
 		nodes []string
 		fresh string // a node the step adds, which must get its sessions at once
@@ -239,13 +103,11 @@ func TestApplyUnderTraffic(t *testing.T) {
 		{[]string{"A", "B", "C"}, "C"},
 		{[]string{"A", "B"}, ""},
 	}
-	// A new connection, as a new session opens: connections already open
-	// may be served by the old generation until it closes them.
-	probe := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	probe := lab.NewConnection()
 	for i, s := range steps {
 		l.mustApply(l.cluster(s.nodes...), apply.Reloaded)
 		if s.fresh != "" {
-			if got, err := l.get(probe, s.fresh); err != nil || got != s.fresh {
+			if got, err := l.Get(probe, s.fresh); err != nil || got != s.fresh {
 				t.Errorf("step %d: a session of new node %s went to %q (%v)", i, s.fresh, got, err)
 			}
 		}
@@ -273,10 +135,10 @@ func TestApplyUnderTraffic(t *testing.T) {
 			t.Errorf("WebSocket %d still echoes after timeouts.drain", j)
 		}
 	}
-	current := l.workers()
+	current := l.Workers()
 	l.mustApply(l.cluster("A", "B", "C"), apply.Reloaded)
 	time.Sleep(drain + time.Second)
-	if got := l.workers(); got != current {
+	if got := l.Workers(); got != current {
 		t.Errorf("%d worker processes %s after the last reload, want %d", got, drain+time.Second, current)
 	}
 }
@@ -285,16 +147,16 @@ func TestApplyUnderTraffic(t *testing.T) {
 // generation's workers go once their connections close, or after
 // timeouts.drain.
 func TestRapidApplies(t *testing.T) {
-	l := newLab(t, "A", "B")
+	l := newApplier(t, "A", "B")
 	l.mustApply(l.cluster("A", "B"), apply.Written)
-	l.start()
-	ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.addr()+"/cobrowse/ws", nil)
+	l.Start()
+	ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.Addr()+"/cobrowse/ws", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
-	stop := l.traffic("A", "B")
-	current := l.workers()
+	stop := l.Traffic("A", "B")
+	current := l.Workers()
 	peak := 0
 	for i := range 50 {
 		specs := []string{"A", "B"}
@@ -302,7 +164,7 @@ func TestRapidApplies(t *testing.T) {
 			specs = []string{"A", "B:drain"}
 		}
 		l.mustApply(l.cluster(specs...), apply.Reloaded)
-		peak = max(peak, l.workers())
+		peak = max(peak, l.Workers())
 	}
 	sent, failures := stop()
 	if len(failures) > 0 {
@@ -310,7 +172,7 @@ func TestRapidApplies(t *testing.T) {
 	}
 	t.Logf("50 applies: at most %d worker processes (%d per generation), %d requests, %d failed", peak, current, sent, len(failures))
 	time.Sleep(drain + time.Second)
-	if got := l.workers(); got != current {
+	if got := l.Workers(); got != current {
 		t.Errorf("%d worker processes %s after 50 applies, want the current generation's %d", got, drain+time.Second, current)
 	}
 }
@@ -319,24 +181,24 @@ func TestRapidApplies(t *testing.T) {
 // refuses (a missing certificate): exit 5, the directory byte for byte as
 // it was, and the old config still serving.
 func TestRejectedApplyChangesNothing(t *testing.T) {
-	l := newLab(t, "A", "B")
+	l := newApplier(t, "A", "B")
 	l.mustApply(l.cluster("A"), apply.Written)
-	l.start()
-	before := snapshot(t, l.dir)
+	l.Start()
+	before := snapshot(t, l.Dir)
 	ports, err := sandbox.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := l.clusterWith(fmt.Sprintf("  - {addr: \"127.0.0.1:%d\", tls: true}\ntls: {certificate: missing.crt, key: missing.key}\n", ports[0]), "A", "B")
+	bad := l.Cluster(head, fmt.Sprintf("  - {addr: \"127.0.0.1:%d\", tls: true}\ntls: {certificate: missing.crt, key: missing.key}\n", ports[0]), "A", "B")
 	_, err = l.apply(bad)
 	var rejected *apply.RejectedError
 	if !errors.As(err, &rejected) || !strings.Contains(err.Error(), "missing.crt") {
 		t.Fatalf("apply of a config with a missing certificate: %v, want a rejection naming missing.crt", err)
 	}
-	if after := snapshot(t, l.dir); !bytes.Equal(before, after) {
+	if after := snapshot(t, l.Dir); !bytes.Equal(before, after) {
 		t.Errorf("the output directory changed:\n%s", diffSnapshots(before, after))
 	}
-	if got, err := l.get(http.DefaultClient, "B"); err != nil || got != "A" {
+	if got, err := l.Get(http.DefaultClient, "B"); err != nil || got != "A" {
 		t.Errorf("a session of B went to %q (%v); the old config (A only) must still serve", got, err)
 	}
 }
@@ -345,10 +207,10 @@ func TestRejectedApplyChangesNothing(t *testing.T) {
 // cannot bind at reload (another process holds its port): the previous
 // config is put back and keeps serving.
 func TestReloadFailureRollsBack(t *testing.T) {
-	l := newLab(t, "A", "B")
+	l := newApplier(t, "A", "B")
 	l.mustApply(l.cluster("A"), apply.Written)
-	l.start()
-	live, err := os.ReadFile(filepath.Join(l.dir, "nginx.conf"))
+	l.Start()
+	live, err := os.ReadFile(filepath.Join(l.Dir, "nginx.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +219,7 @@ func TestReloadFailureRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	clash := l.clusterWith(fmt.Sprintf("  - addr: %q\n", held.Addr().String()), "A", "B")
+	clash := l.Cluster(head, fmt.Sprintf("  - addr: %q\n", held.Addr().String()), "A", "B")
 	_, err = l.apply(clash)
 	var rolledBack *apply.RolledBackError
 	if !errors.As(err, &rolledBack) || rolledBack.Restored != nil {
@@ -366,17 +228,17 @@ func TestReloadFailureRollsBack(t *testing.T) {
 	if !strings.Contains(err.Error(), "Address already in use") {
 		t.Errorf("the error does not say why the reload failed: %v", err)
 	}
-	now, err := os.ReadFile(filepath.Join(l.dir, "nginx.conf"))
+	now, err := os.ReadFile(filepath.Join(l.Dir, "nginx.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(now, live) {
 		t.Error("nginx.conf is not the previous config after the rollback")
 	}
-	if got, err := l.get(http.DefaultClient, "B"); err != nil || got != "A" {
+	if got, err := l.Get(http.DefaultClient, "B"); err != nil || got != "A" {
 		t.Errorf("a session of B went to %q (%v); the old config (A only) must still serve", got, err)
 	}
-	if _, err := os.Stat(filepath.Join(l.dir, ".lbgen", "nginx.pending")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(l.Dir, ".lbgen", "nginx.pending")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the pending marker is left after a complete rollback: %v", err)
 	}
 }
@@ -384,11 +246,11 @@ func TestReloadFailureRollsBack(t *testing.T) {
 // TestInterruptedApplyIsUndone plays an apply killed between the swap and
 // the confirmation: the next apply puts the previous generation back first.
 func TestInterruptedApplyIsUndone(t *testing.T) {
-	l := newLab(t, "A", "B")
+	l := newApplier(t, "A", "B")
 	l.mustApply(l.cluster("A"), apply.Written)
-	l.start()
+	l.Start()
 	l.mustApply(l.cluster("A", "B"), apply.Reloaded)
-	confirmed, err := os.ReadFile(filepath.Join(l.dir, "nginx.conf"))
+	confirmed, err := os.ReadFile(filepath.Join(l.Dir, "nginx.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,17 +260,17 @@ func TestInterruptedApplyIsUndone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(l.dir, ".lbgen", "previous", "nginx.conf"), confirmed, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(l.Dir, ".lbgen", "previous", "nginx.conf"), confirmed, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(l.dir, "nginx.conf"), out.Files[0].Data, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(l.Dir, "nginx.conf"), out.Files[0].Data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(l.dir, ".lbgen", "nginx.pending"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(l.Dir, ".lbgen", "nginx.pending"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	l.mustApply(l.cluster("A", "B"), apply.Recovered)
-	now, err := os.ReadFile(filepath.Join(l.dir, "nginx.conf"))
+	now, err := os.ReadFile(filepath.Join(l.Dir, "nginx.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,6 +100,7 @@ func Run(ctx context.Context, o Options) error {
 			if w.record(r) {
 				w.reason, w.pending = "health", true
 			}
+
 		case <-o.Force:
 			w.reason, w.pending = "signal", true
 			w.applied = time.Time{}

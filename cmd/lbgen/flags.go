@@ -29,6 +29,7 @@ const (
 	flagApacheWSTunnel flagName = "apache-wstunnel"
 	flagSkipMissing    flagName = "skip-missing"
 	flagReloadCmd      flagName = "reload-cmd"
+	flagMinGap         flagName = "min-gap"
 )
 
 func (f flagName) String(cmd *cobra.Command) string {

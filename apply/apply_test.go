@@ -30,17 +30,27 @@ var head = fmt.Sprintf("version: 1\nname: lab\npreset: cobrowse\ntimeouts: {conn
 // applier applies lab clusters to the lab's output directory.
 type applier struct {
 	*lab.Lab
-	t *testing.T
+	t       *testing.T
+	timeout time.Duration
 }
 
-func newApplier(t *testing.T, nodes ...string) *applier {
-	return &applier{Lab: lab.New(t, nodes...), t: t}
+func newApplier(t *testing.T, target generator.Target, nodes ...string) *applier {
+	return &applier{Lab: lab.New(t, target, nodes...), t: t, timeout: 15 * time.Second}
 }
+
+// eachTarget runs test for every target lbgen reloads itself.
+func eachTarget(t *testing.T, test func(t *testing.T, target generator.Target)) {
+	for _, target := range []generator.Target{generator.Nginx, generator.HAProxy} {
+		t.Run(string(target), func(t *testing.T) { test(t, target) })
+	}
+}
+
+func (a *applier) file() string { return filepath.Join(a.Dir, a.Target.FileName()) }
 
 func (a *applier) cluster(nodes ...string) *model.Cluster { return a.Cluster(head, "", nodes...) }
 
 func (a *applier) apply(c *model.Cluster) (apply.Outcome, error) {
-	return apply.Apply(context.Background(), c, apply.Options{Target: generator.Nginx, Dir: a.Dir, Timeout: 15 * time.Second})
+	return apply.Apply(context.Background(), c, apply.Options{Target: a.Target, Dir: a.Dir, Timeout: a.timeout})
 }
 
 func (a *applier) mustApply(c *model.Cluster, want apply.Outcome) {
@@ -57,227 +67,240 @@ func (a *applier) mustApply(c *model.Cluster, want apply.Outcome) {
 // TestApplyUnderTraffic applies ten changes that add, drain and remove
 // nodes while sticky keep-alive traffic runs and WebSockets are open.
 func TestApplyUnderTraffic(t *testing.T) {
-	l := newApplier(t, "A", "B", "C", "D")
-	l.mustApply(l.cluster("A", "B"), apply.Written)
-	l.Start()
-	l.mustApply(l.cluster("A", "B"), apply.Unchanged)
+	eachTarget(t, func(t *testing.T, target generator.Target) {
+		l := newApplier(t, target, "A", "B", "C", "D")
+		l.mustApply(l.cluster("A", "B"), apply.Written)
+		l.Start()
+		l.mustApply(l.cluster("A", "B"), apply.Unchanged)
 
-	var sockets []*testbackend.WSConn
-	for range 4 {
-		ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.Addr()+"/cobrowse/ws",
-			http.Header{"Cookie": {lab.Cookie + "=.A"}})
-		if err != nil {
-			t.Fatal(err)
+		var sockets []*testbackend.WSConn
+		for range 4 {
+			ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.Addr()+"/cobrowse/ws",
+				http.Header{"Cookie": {lab.Cookie + "=.A"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ws.Close() })
+			sockets = append(sockets, ws)
 		}
-		t.Cleanup(func() { ws.Close() })
-		sockets = append(sockets, ws)
-	}
-	echo := func(ws *testbackend.WSConn, msg string) error {
-		ws.SetDeadline(time.Now().Add(5 * time.Second))
-		if err := ws.Send(msg); err != nil {
-			return err
+		echo := func(ws *testbackend.WSConn, msg string) error {
+			ws.SetDeadline(time.Now().Add(5 * time.Second))
+			if err := ws.Send(msg); err != nil {
+				return err
+			}
+			got, err := ws.Recv()
+			if err != nil {
+				return err
+			}
+			if got != "A:"+msg {
+				return fmt.Errorf("echo %q, want %q", got, "A:"+msg)
+			}
+			return nil
 		}
-		got, err := ws.Recv()
-		if err != nil {
-			return err
-		}
-		if got != "A:"+msg {
-			return fmt.Errorf("echo %q, want %q", got, "A:"+msg)
-		}
-		return nil
-	}
 
-	stop := l.Traffic("A", "B", "", "A", "B", "")
-	steps := []struct {
-		nodes []string
-		fresh string // a node the step adds, which must get its sessions at once
-	}{
-		{[]string{"A", "B", "C"}, "C"},
-		{[]string{"A", "B:drain", "C"}, ""},
-		{[]string{"A", "B:drain", "C", "D"}, "D"},
-		{[]string{"A", "B", "D"}, ""},
-		{[]string{"A", "B", "C", "D"}, "C"},
-		{[]string{"A", "B", "C:drain", "D"}, ""},
-		{[]string{"A", "B", "D"}, ""},
-		{[]string{"A", "B", "D:drain"}, ""},
-		{[]string{"A", "B", "C"}, "C"},
-		{[]string{"A", "B"}, ""},
-	}
-	probe := lab.NewConnection()
-	for i, s := range steps {
-		l.mustApply(l.cluster(s.nodes...), apply.Reloaded)
-		if s.fresh != "" {
-			if got, err := l.Get(probe, s.fresh); err != nil || got != s.fresh {
-				t.Errorf("step %d: a session of new node %s went to %q (%v)", i, s.fresh, got, err)
+		stop := l.Traffic("A", "B", "", "A", "B", "")
+		steps := []struct {
+			nodes []string
+			fresh string // a node the step adds, which must get its sessions at once
+		}{
+			{[]string{"A", "B", "C"}, "C"},
+			{[]string{"A", "B:drain", "C"}, ""},
+			{[]string{"A", "B:drain", "C", "D"}, "D"},
+			{[]string{"A", "B", "D"}, ""},
+			{[]string{"A", "B", "C", "D"}, "C"},
+			{[]string{"A", "B", "C:drain", "D"}, ""},
+			{[]string{"A", "B", "D"}, ""},
+			{[]string{"A", "B", "D:drain"}, ""},
+			{[]string{"A", "B", "C"}, "C"},
+			{[]string{"A", "B"}, ""},
+		}
+		probe := lab.NewConnection()
+		for i, s := range steps {
+			l.mustApply(l.cluster(s.nodes...), apply.Reloaded)
+			if s.fresh != "" {
+				if got, err := l.Get(probe, s.fresh); err != nil || got != s.fresh {
+					t.Errorf("step %d: a session of new node %s went to %q (%v)", i, s.fresh, got, err)
+				}
+			}
+			for j, ws := range sockets {
+				if err := echo(ws, fmt.Sprintf("step %d", i)); err != nil {
+					t.Fatalf("step %d: WebSocket %d opened before the applies: %v", i, j, err)
+				}
 			}
 		}
+		sent, failures := stop()
+		if len(failures) > 0 {
+			t.Errorf("%d of %d requests failed during the applies; first: %v", len(failures), sent, failures[0])
+		}
+		if sent < 500 {
+			t.Errorf("only %d requests were sent: too few to show anything", sent)
+		}
+		t.Logf("%d requests through 10 applies, %d failed", sent, len(failures))
+
+		// Old workers hold the WebSockets for at most timeouts.drain after the
+		// first reload; then the server closes them and only the current workers
+		// remain.
+		time.Sleep(drain + 2*time.Second)
 		for j, ws := range sockets {
-			if err := echo(ws, fmt.Sprintf("step %d", i)); err != nil {
-				t.Fatalf("step %d: WebSocket %d opened before the applies: %v", i, j, err)
+			if err := echo(ws, "after drain"); err == nil {
+				t.Errorf("WebSocket %d still echoes after timeouts.drain", j)
 			}
 		}
-	}
-	sent, failures := stop()
-	if len(failures) > 0 {
-		t.Errorf("%d of %d requests failed during the applies; first: %v", len(failures), sent, failures[0])
-	}
-	if sent < 500 {
-		t.Errorf("only %d requests were sent: too few to show anything", sent)
-	}
-	t.Logf("%d requests through 10 applies, %d failed", sent, len(failures))
-
-	// Old workers hold the WebSockets for at most timeouts.drain after the
-	// first reload; then nginx closes them and only the current workers
-	// remain.
-	time.Sleep(drain + 2*time.Second)
-	for j, ws := range sockets {
-		if err := echo(ws, "after drain"); err == nil {
-			t.Errorf("WebSocket %d still echoes after timeouts.drain", j)
+		current := l.Workers()
+		l.mustApply(l.cluster("A", "B", "C"), apply.Reloaded)
+		time.Sleep(drain + time.Second)
+		if got := l.Workers(); got != current {
+			t.Errorf("%d worker processes %s after the last reload, want %d", got, drain+time.Second, current)
 		}
-	}
-	current := l.Workers()
-	l.mustApply(l.cluster("A", "B", "C"), apply.Reloaded)
-	time.Sleep(drain + time.Second)
-	if got := l.Workers(); got != current {
-		t.Errorf("%d worker processes %s after the last reload, want %d", got, drain+time.Second, current)
-	}
+	})
 }
 
 // TestRapidApplies bounds the old processes a reload storm leaves: each
 // generation's workers go once their connections close, or after
 // timeouts.drain.
 func TestRapidApplies(t *testing.T) {
-	l := newApplier(t, "A", "B")
-	l.mustApply(l.cluster("A", "B"), apply.Written)
-	l.Start()
-	ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.Addr()+"/cobrowse/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	stop := l.Traffic("A", "B")
-	current := l.Workers()
-	peak := 0
-	for i := range 50 {
-		specs := []string{"A", "B"}
-		if i%2 == 0 {
-			specs = []string{"A", "B:drain"}
+	eachTarget(t, func(t *testing.T, target generator.Target) {
+		l := newApplier(t, target, "A", "B")
+		l.mustApply(l.cluster("A", "B"), apply.Written)
+		l.Start()
+		ws, _, err := testbackend.DialWebSocket(context.Background(), "ws://"+l.Addr()+"/cobrowse/ws", nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		l.mustApply(l.cluster(specs...), apply.Reloaded)
-		peak = max(peak, l.Workers())
-	}
-	sent, failures := stop()
-	if len(failures) > 0 {
-		t.Errorf("%d of %d requests failed during 50 applies; first: %v", len(failures), sent, failures[0])
-	}
-	t.Logf("50 applies: at most %d worker processes (%d per generation), %d requests, %d failed", peak, current, sent, len(failures))
-	time.Sleep(drain + time.Second)
-	if got := l.Workers(); got != current {
-		t.Errorf("%d worker processes %s after 50 applies, want the current generation's %d", got, drain+time.Second, current)
-	}
+		t.Cleanup(func() { ws.Close() })
+		stop := l.Traffic("A", "B")
+		current := l.Workers()
+		peak := 0
+		for i := range 50 {
+			specs := []string{"A", "B"}
+			if i%2 == 0 {
+				specs = []string{"A", "B:drain"}
+			}
+			l.mustApply(l.cluster(specs...), apply.Reloaded)
+			peak = max(peak, l.Workers())
+		}
+		sent, failures := stop()
+		if len(failures) > 0 {
+			t.Errorf("%d of %d requests failed during 50 applies; first: %v", len(failures), sent, failures[0])
+		}
+		t.Logf("50 applies: at most %d worker processes (%d per generation), %d requests, %d failed", peak, current, sent, len(failures))
+		time.Sleep(drain + time.Second)
+		if got := l.Workers(); got != current {
+			t.Errorf("%d worker processes %s after 50 applies, want the current generation's %d", got, drain+time.Second, current)
+		}
+	})
 }
 
-// TestRejectedApplyChangesNothing applies a config nginx's own check
+// TestRejectedApplyChangesNothing applies a config the server's own check
 // refuses (a missing certificate): exit 5, the directory byte for byte as
 // it was, and the old config still serving.
 func TestRejectedApplyChangesNothing(t *testing.T) {
-	l := newApplier(t, "A", "B")
-	l.mustApply(l.cluster("A"), apply.Written)
-	l.Start()
-	before := snapshot(t, l.Dir)
-	ports, err := sandbox.FreePorts(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := l.Cluster(head, fmt.Sprintf("  - {addr: \"127.0.0.1:%d\", tls: true}\ntls: {certificate: missing.crt, key: missing.key}\n", ports[0]), "A", "B")
-	_, err = l.apply(bad)
-	var rejected *apply.RejectedError
-	if !errors.As(err, &rejected) || !strings.Contains(err.Error(), "missing.crt") {
-		t.Fatalf("apply of a config with a missing certificate: %v, want a rejection naming missing.crt", err)
-	}
-	if after := snapshot(t, l.Dir); !bytes.Equal(before, after) {
-		t.Errorf("the output directory changed:\n%s", diffSnapshots(before, after))
-	}
-	if got, err := l.Get(http.DefaultClient, "B"); err != nil || got != "A" {
-		t.Errorf("a session of B went to %q (%v); the old config (A only) must still serve", got, err)
-	}
+	eachTarget(t, func(t *testing.T, target generator.Target) {
+		l := newApplier(t, target, "A", "B")
+		l.mustApply(l.cluster("A"), apply.Written)
+		l.Start()
+		before := snapshot(t, l.Dir)
+		ports, err := sandbox.FreePorts(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := l.Cluster(head, fmt.Sprintf("  - {addr: \"127.0.0.1:%d\", tls: true}\ntls: {certificate: missing.crt, key: missing.key}\n", ports[0]), "A", "B")
+		_, err = l.apply(bad)
+		var rejected *apply.RejectedError
+		if !errors.As(err, &rejected) || !strings.Contains(err.Error(), "missing.crt") {
+			t.Fatalf("apply of a config with a missing certificate: %v, want a rejection naming missing.crt", err)
+		}
+		if after := snapshot(t, l.Dir); !bytes.Equal(before, after) {
+			t.Errorf("the output directory changed:\n%s", diffSnapshots(before, after))
+		}
+		if got, err := l.Get(http.DefaultClient, "B"); err != nil || got != "A" {
+			t.Errorf("a session of B went to %q (%v); the old config (A only) must still serve", got, err)
+		}
+	})
 }
 
-// TestReloadFailureRollsBack applies a config that passes nginx -t but
+// TestReloadFailureRollsBack applies a config that passes the check but
 // cannot bind at reload (another process holds its port): the previous
 // config is put back and keeps serving.
 func TestReloadFailureRollsBack(t *testing.T) {
-	l := newApplier(t, "A", "B")
-	l.mustApply(l.cluster("A"), apply.Written)
-	l.Start()
-	live, err := os.ReadFile(filepath.Join(l.Dir, "nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	held, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Close()
-	clash := l.Cluster(head, fmt.Sprintf("  - addr: %q\n", held.Addr().String()), "A", "B")
-	_, err = l.apply(clash)
-	var rolledBack *apply.RolledBackError
-	if !errors.As(err, &rolledBack) || rolledBack.Restored != nil {
-		t.Fatalf("apply onto a held port: %v, want a rollback that restored the previous config", err)
-	}
-	if !strings.Contains(err.Error(), "Address already in use") {
-		t.Errorf("the error does not say why the reload failed: %v", err)
-	}
-	now, err := os.ReadFile(filepath.Join(l.Dir, "nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(now, live) {
-		t.Error("nginx.conf is not the previous config after the rollback")
-	}
-	if got, err := l.Get(http.DefaultClient, "B"); err != nil || got != "A" {
-		t.Errorf("a session of B went to %q (%v); the old config (A only) must still serve", got, err)
-	}
-	if _, err := os.Stat(filepath.Join(l.Dir, ".lbgen", "nginx.pending")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the pending marker is left after a complete rollback: %v", err)
-	}
+	eachTarget(t, func(t *testing.T, target generator.Target) {
+		l := newApplier(t, target, "A", "B")
+		l.mustApply(l.cluster("A"), apply.Written)
+		l.Start()
+		live, err := os.ReadFile(l.file())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer held.Close()
+		clash := l.Cluster(head, fmt.Sprintf("  - addr: %q\n", held.Addr().String()), "A", "B")
+		// HAProxy tells a failed load only by starting no new worker.
+		l.timeout = 4 * time.Second
+		_, err = l.apply(clash)
+		var rolledBack *apply.RolledBackError
+		if !errors.As(err, &rolledBack) || rolledBack.Restored != nil {
+			t.Fatalf("apply onto a held port: %v, want a rollback that restored the previous config", err)
+		}
+		why := map[generator.Target]string{generator.Nginx: "Address already in use", generator.HAProxy: "did not load"}[target]
+		if !strings.Contains(err.Error(), why) {
+			t.Errorf("the error does not say why the reload failed: %v", err)
+		}
+		now, err := os.ReadFile(l.file())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(now, live) {
+			t.Errorf("%s is not the previous config after the rollback", target.FileName())
+		}
+		if got, err := l.Get(http.DefaultClient, "B"); err != nil || got != "A" {
+			t.Errorf("a session of B went to %q (%v); the old config (A only) must still serve", got, err)
+		}
+		if _, err := os.Stat(filepath.Join(l.Dir, ".lbgen", string(target)+".pending")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the pending marker is left after a complete rollback: %v", err)
+		}
+	})
 }
 
 // TestInterruptedApplyIsUndone plays an apply killed between the swap and
 // the confirmation: the next apply puts the previous generation back first.
 func TestInterruptedApplyIsUndone(t *testing.T) {
-	l := newApplier(t, "A", "B")
-	l.mustApply(l.cluster("A"), apply.Written)
-	l.Start()
-	l.mustApply(l.cluster("A", "B"), apply.Reloaded)
-	confirmed, err := os.ReadFile(filepath.Join(l.Dir, "nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The interrupted apply had swapped in a config with B drained.
-	unconfirmed := l.cluster("A", "B:drain")
-	out, err := generator.Render(unconfirmed, generator.Nginx, generator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(l.Dir, ".lbgen", "previous", "nginx.conf"), confirmed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(l.Dir, "nginx.conf"), out.Files[0].Data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(l.Dir, ".lbgen", "nginx.pending"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l.mustApply(l.cluster("A", "B"), apply.Recovered)
-	now, err := os.ReadFile(filepath.Join(l.Dir, "nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(now, confirmed) {
-		t.Error("after recovery nginx.conf is not the last confirmed config")
-	}
-	l.mustApply(l.cluster("A", "B"), apply.Unchanged)
+	eachTarget(t, func(t *testing.T, target generator.Target) {
+		l := newApplier(t, target, "A", "B")
+		l.mustApply(l.cluster("A"), apply.Written)
+		l.Start()
+		l.mustApply(l.cluster("A", "B"), apply.Reloaded)
+		confirmed, err := os.ReadFile(l.file())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The interrupted apply had swapped in a config with B drained.
+		unconfirmed := l.cluster("A", "B:drain")
+		out, err := generator.Render(unconfirmed, target, generator.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(l.Dir, ".lbgen", "previous", target.FileName()), confirmed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(l.file(), out.Files[0].Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(l.Dir, ".lbgen", string(target)+".pending"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l.mustApply(l.cluster("A", "B"), apply.Recovered)
+		now, err := os.ReadFile(l.file())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(now, confirmed) {
+			t.Errorf("after recovery %s is not the last confirmed config", target.FileName())
+		}
+		l.mustApply(l.cluster("A", "B"), apply.Unchanged)
+	})
 }
 
 // snapshot lists every file under dir with its content, logs excepted

@@ -147,12 +147,18 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 		}
 		data, out.Dirs, out.OpenFiles = av, apacheDirs(v), av.MPM.OpenFiles
 	case HAProxy:
-		// HAProxy logs to stdout and needs no pid file in the foreground.
+		// HAProxy logs to stdout; its master writes a pid file.
 		hv, err := newHAProxyView(v)
 		if err != nil {
 			return nil, err
 		}
 		data, out.OpenFiles, out.RaisesLimit = hv, hv.OpenFiles(), true
+		if !opts.Snippet {
+			out.PidFile = hv.PidFile()
+			if !path.IsAbs(opts.RunDir) {
+				out.Dirs = []string{opts.RunDir}
+			}
+		}
 	default:
 		return nil, fmt.Errorf("unknown target %q", t)
 	}

@@ -138,6 +138,10 @@ func newHAProxyView(v *view) (*haproxyView, error) {
 // listener, per health-checked server and fallback, and a few of its own
 // (pollers, wake-up pipes, log). With strict-limits off it starts with
 // fewer and says so.
+// PidFile is where the master writes its pid, relative to the directory
+// HAProxy runs from.
+func (hv *haproxyView) PidFile() string { return hv.Opts.RunDir + "/haproxy.pid" }
+
 func (hv *haproxyView) OpenFiles() int {
 	admin := 0
 	if hv.Admin != nil {

@@ -38,7 +38,7 @@ type watched struct {
 
 func startWatched(t *testing.T, minGap time.Duration, nodes []string, inFile ...string) *watched {
 	t.Helper()
-	w := &watched{Lab: lab.New(t, nodes...), log: &syncLog{}}
+	w := &watched{Lab: lab.New(t, generator.Nginx, nodes...), log: &syncLog{}}
 	w.file = filepath.Join(t.TempDir(), "cluster.yaml")
 	w.write(t, inFile...)
 	opts := apply.Options{Target: generator.Nginx, Dir: w.Dir, Timeout: 15 * time.Second}

@@ -23,11 +23,12 @@ live:
   3. the file is swapped in atomically; the previous one is kept in DIR/.lbgen;
   4. the server running from DIR, found through the pid file the config
      names, is reloaded gracefully (nginx: SIGHUP to the master, as
-     nginx -s reload does; --reload-cmd runs a command instead, for servers
-     under systemd or similar);
-  5. the new generation must take over (a new worker, no [emerg] in the
-     error log) and answer on every listener; if not, the previous config is
-     put back and reloaded (exit 7).
+     nginx -s reload does; HAProxy: SIGUSR2 to the master-worker master);
+     --reload-cmd runs a command instead, for servers under systemd or
+     similar;
+  5. the new generation must take over (a new worker, the old ones no longer
+     accepting, for nginx no [emerg] in the error log) and answer on every
+     listener; if not, the previous config is put back and reloaded (exit 7).
 
 With no server running from DIR the files are checked and written (exit 0,
 "written"). Two applies on one DIR wait for each other. An apply interrupted
@@ -35,9 +36,9 @@ between the swap and the confirmation is undone by the next one. Old
 workers keep their open connections for at most timeouts.drain after a
 reload.
 
-lbgen reloads and watches nginx itself. For Apache and HAProxy it needs
---reload-cmd (apache2ctl graceful, systemctl reload haproxy); it then
-trusts the command's exit status and checks that every listener answers.`,
+lbgen reloads and watches nginx and HAProxy itself. For Apache it needs
+--reload-cmd (apache2ctl graceful); it then trusts the command's exit
+status and checks that every listener answers.`,
 		Example: "  lbgen apply -c cluster.yaml -t nginx -o /srv/lb\n  lbgen apply -c cluster.yaml -t nginx -o /etc/nginx/lbgen --reload-cmd 'systemctl reload nginx'",
 		Args:    noArgs,
 		RunE:    runApply,
@@ -45,7 +46,7 @@ trusts the command's exit status and checks that every listener answers.`,
 	addConfigFlag(cmd, "cluster file (- reads standard input)")
 	addTargetFlag(cmd)
 	cmd.Flags().StringP(string(flagOutput), "o", "", "output directory the server runs from")
-	cmd.Flags().String(string(flagReloadCmd), "", "command that reloads the server (run with sh -c in DIR), instead of a signal")
+	addReloadFlags(cmd)
 	addPlatformFlags(cmd)
 	return cmd
 }
@@ -58,7 +59,7 @@ func runApply(cmd *cobra.Command, _ []string) error {
 	if len(ts) != 1 {
 		return usagef("apply puts one target live at a time: give -t nginx, apache or haproxy")
 	}
-	if ts[0] != generator.Nginx && flagReloadCmd.String(cmd) == "" {
+	if reloadExample[ts[0]] != "" && flagReloadCmd.String(cmd) == "" {
 		return usagef("apply cannot reload %s itself yet: give --reload-cmd (for example %q), or render and reload by hand", ts[0], reloadExample[ts[0]])
 	}
 	dir := flagOutput.String(cmd)
@@ -72,7 +73,12 @@ func runApply(cmd *cobra.Command, _ []string) error {
 	if err := checkTargets(cmd, c, ts); err != nil {
 		return err
 	}
+	timeout, err := reloadTimeout(cmd)
+	if err != nil {
+		return err
+	}
 	outcome, err := apply.Apply(cmd.Context(), c, apply.Options{
+		Timeout:       timeout,
 		Target:        ts[0],
 		Dir:           dir,
 		Render:        platformOptions(cmd, source),
@@ -85,8 +91,7 @@ func runApply(cmd *cobra.Command, _ []string) error {
 // reloadExample is a reload command for each target lbgen cannot reload
 // itself, for the usage message.
 var reloadExample = map[generator.Target]string{
-	generator.Apache:  "apache2ctl graceful",
-	generator.HAProxy: "systemctl reload haproxy",
+	generator.Apache: "apache2ctl graceful",
 }
 
 // applyResult prints what apply did and maps its errors to exit codes.

@@ -3,6 +3,7 @@ package main
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -30,6 +31,7 @@ const (
 	flagSkipMissing    flagName = "skip-missing"
 	flagReloadCmd      flagName = "reload-cmd"
 	flagMinGap         flagName = "min-gap"
+	flagReloadTimeout  flagName = "reload-timeout"
 )
 
 func (f flagName) String(cmd *cobra.Command) string {
@@ -54,6 +56,21 @@ func (f flagName) Bool(cmd *cobra.Command) bool {
 		panic(err)
 	}
 	return v
+}
+
+// addReloadFlags registers how apply and watch reload the server.
+func addReloadFlags(cmd *cobra.Command) {
+	cmd.Flags().String(string(flagReloadCmd), "", "command that reloads the server (run with sh -c in DIR), instead of a signal")
+	cmd.Flags().Duration(string(flagReloadTimeout), 10*time.Second, "how long a reloaded server has to start its new generation and answer")
+}
+
+// reloadTimeout reads --reload-timeout.
+func reloadTimeout(cmd *cobra.Command) (time.Duration, error) {
+	d, err := cmd.Flags().GetDuration(string(flagReloadTimeout))
+	if err != nil || d <= 0 {
+		return 0, usagef("--reload-timeout must be a positive duration")
+	}
+	return d, nil
 }
 
 // addConfigFlag registers -c. It keeps every value given, so a command

@@ -46,7 +46,7 @@ leaves the server running; SIGHUP re-applies at once.`,
 	addConfigFlag(cmd, "cluster file")
 	addTargetFlag(cmd)
 	cmd.Flags().StringP(string(flagOutput), "o", "", "output directory the server runs from")
-	cmd.Flags().String(string(flagReloadCmd), "", "command that reloads the server (run with sh -c in DIR), instead of a signal")
+	addReloadFlags(cmd)
 	cmd.Flags().Duration(string(flagMinGap), time.Second, "least time between two applies; changes that come sooner are merged")
 	addPlatformFlags(cmd)
 	return cmd
@@ -61,7 +61,7 @@ func runWatch(cmd *cobra.Command, _ []string) error {
 		return usagef("watch keeps one target in step: give -t nginx, apache or haproxy")
 	}
 	t := ts[0]
-	if t != generator.Nginx && flagReloadCmd.String(cmd) == "" {
+	if reloadExample[t] != "" && flagReloadCmd.String(cmd) == "" {
 		return usagef("watch cannot reload %s itself yet: give --reload-cmd (for example %q)", t, reloadExample[t])
 	}
 	dir := flagOutput.String(cmd)
@@ -78,6 +78,10 @@ func runWatch(cmd *cobra.Command, _ []string) error {
 	minGap, err := cmd.Flags().GetDuration(string(flagMinGap))
 	if err != nil || minGap <= 0 {
 		return usagef("--min-gap must be a positive duration")
+	}
+	timeout, err := reloadTimeout(cmd)
+	if err != nil {
+		return err
 	}
 	name := displayPath(file)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -105,6 +109,7 @@ func runWatch(cmd *cobra.Command, _ []string) error {
 		Dir:           dir,
 		Render:        platformOptions(cmd, name),
 		ReloadCommand: flagReloadCmd.String(cmd),
+		Timeout:       timeout,
 		Log:           cmd.OutOrStdout(),
 	}
 	err = watch.Run(ctx, watch.Options{

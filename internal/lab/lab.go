@@ -1,6 +1,6 @@
-// Package lab runs the real nginx from an output directory, as the README
-// says to, with test nodes behind it and sticky traffic through it: the
-// bench for tests of lbgen apply and lbgen watch.
+// Package lab runs a real load balancer from an output directory, as the
+// README says to, with test nodes behind it and sticky traffic through it:
+// the bench for tests of lbgen apply and lbgen watch.
 package lab
 
 import (
@@ -28,30 +28,32 @@ import (
 const Cookie = "gcbSessionServer"
 
 // Lab is an output directory, a listen port and named test nodes; Start
-// runs nginx from the directory.
+// runs the target's server from the directory.
 type Lab struct {
-	t     testing.TB
-	Dir   string
-	Port  int
-	Nodes map[string]*testbackend.Backend
-	nginx *servers.Process
+	t      testing.TB
+	Target generator.Target
+	Dir    string
+	Port   int
+	Nodes  map[string]*testbackend.Backend
+	server *servers.Process
 }
 
 // New prepares a lab with the named nodes running. It fails the test when
-// nginx is not installed, or skips it with LBGEN_SKIP_SERVERS=1.
-func New(t testing.TB, names ...string) *Lab {
+// the target's server is not installed, or skips it with
+// LBGEN_SKIP_SERVERS=1.
+func New(t testing.TB, target generator.Target, names ...string) *Lab {
 	t.Helper()
-	if _, err := servers.Binary(generator.Nginx); err != nil {
+	if _, err := servers.Binary(target); err != nil {
 		if os.Getenv("LBGEN_SKIP_SERVERS") != "" {
 			t.Skip(err)
 		}
-		t.Fatalf("%v; install nginx-light, or set LBGEN_SKIP_SERVERS=1", err)
+		t.Fatalf("%v; install nginx-light apache2 haproxy, or set LBGEN_SKIP_SERVERS=1", err)
 	}
 	ports, err := sandbox.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &Lab{t: t, Dir: t.TempDir(), Port: ports[0], Nodes: map[string]*testbackend.Backend{}}
+	l := &Lab{t: t, Target: target, Dir: t.TempDir(), Port: ports[0], Nodes: map[string]*testbackend.Backend{}}
 	for _, name := range names {
 		b, err := testbackend.Start(testbackend.Options{Name: name, CookieName: Cookie})
 		if err != nil {
@@ -96,21 +98,21 @@ func (l *Lab) Cluster(head, extraListeners string, nodes ...string) *model.Clust
 	return c
 }
 
-// Start runs nginx from the output directory until the test ends.
+// Start runs the server from the output directory until the test ends.
 func (l *Lab) Start() {
 	l.t.Helper()
-	p, err := servers.Start(context.Background(), generator.Nginx, l.Dir, []string{l.Addr()})
+	p, err := servers.Start(context.Background(), l.Target, l.Dir, []string{l.Addr()})
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	l.t.Cleanup(func() { p.Stop() })
-	l.nginx = p
+	l.server = p
 }
 
-// Workers counts the nginx master's worker processes, old ones included.
+// Workers counts the master's worker processes, old ones included.
 func (l *Lab) Workers() int {
 	l.t.Helper()
-	kids, err := servers.Children(l.nginx.Pid())
+	kids, err := servers.Children(l.server.Pid())
 	if err != nil {
 		l.t.Fatal(err)
 	}

@@ -75,21 +75,30 @@ type ReloadError struct {
 
 func (e *ReloadError) Error() string { return fmt.Sprintf("%s reload failed: %s", e.Target, e.Reason) }
 
+// reloadSignal is the signal that reloads each target's master process
+// gracefully, where lbgen can find it through a pid file.
+var reloadSignal = map[generator.Target]syscall.Signal{
+	generator.Nginx:   syscall.SIGHUP,  // what nginx -s reload sends
+	generator.HAProxy: syscall.SIGUSR2, // master-worker mode; SIGUSR1 would stop it
+}
+
 // ReloadServer reloads a server gracefully and waits until the new
-// generation serves. For nginx found through its pid file (srv) that is
-// SIGHUP to the master, as nginx -s reload sends, or o.Command; success is
-// a new worker and no [emerg] in the error log since then, failure an
-// [emerg] (the master keeps the old workers). A server lbgen cannot watch
-// (srv nil: no pid file, or Apache or HAProxy) is reloaded by o.Command
-// alone, and its exit status is what tells. Either way every listener
-// must then accept connections.
+// generation serves. A server found through its pid file (srv) gets its
+// reload signal, or o.Command runs instead; the reload counts once the
+// master runs a new worker and every old worker has stopped taking new
+// connections (nginx: no [emerg] in the error log since the signal; an
+// [emerg], or for HAProxy no new worker within the timeout, means the
+// master kept the old workers). A server lbgen cannot watch (srv nil) is
+// reloaded by o.Command alone, and its exit status tells. Either way every
+// listener must then accept connections.
 func ReloadServer(ctx context.Context, t generator.Target, srv *Running, o Reload) error {
 	timeout := o.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
 	deadline := time.Now().Add(timeout)
-	watch := srv != nil && t == generator.Nginx
+	sig, watch := reloadSignal[t]
+	watch = watch && srv != nil
 	var before []int
 	var logStart int64
 	if watch {
@@ -107,7 +116,7 @@ func ReloadServer(ctx context.Context, t generator.Target, srv *Running, o Reloa
 			return &ReloadError{Target: t, Reason: fmt.Sprintf("%s: %v\n%s", o.Command, err, strings.TrimRight(string(out), "\n"))}
 		}
 	case watch:
-		if err := syscall.Kill(srv.Pid, syscall.SIGHUP); err != nil {
+		if err := syscall.Kill(srv.Pid, sig); err != nil {
 			return &ReloadError{Target: t, Reason: fmt.Sprintf("signal master %d: %v", srv.Pid, err)}
 		}
 	default:
@@ -126,9 +135,9 @@ func ReloadServer(ctx context.Context, t generator.Target, srv *Running, o Reloa
 	return nil
 }
 
-// awaitNewWorker waits until nginx's master has started a worker that was
-// not among before and every worker that was has begun to shut down, or
-// until it logs an [emerg] after logStart.
+// awaitNewWorker waits until the master has started a worker that was not
+// among before and every worker that was has stopped taking connections,
+// or until nginx logs an [emerg] after logStart.
 func awaitNewWorker(ctx context.Context, t generator.Target, master int, before []int, errorLog string, logStart int64, deadline time.Time) error {
 	for {
 		if line := emergSince(errorLog, logStart); line != "" {
@@ -143,15 +152,16 @@ func awaitNewWorker(ctx context.Context, t generator.Target, master int, before 
 			return &ReloadError{Target: t, Reason: fmt.Sprintf("master %d: %v", master, err)}
 		}
 		started := slices.ContainsFunc(now, func(pid int) bool { return !slices.Contains(before, pid) })
-		// Old workers accept new connections until they begin to shut
-		// down, when nginx retitles them.
-		if started && !slices.ContainsFunc(before, func(pid int) bool {
-			t := title(pid)
-			return t != "" && !strings.Contains(t, "shutting down")
-		}) {
+		if started && !slices.ContainsFunc(before, func(pid int) bool { return stillAccepts(t, pid) }) {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			if t == generator.HAProxy {
+				// The master tells a failed load only on its output; it
+				// takes the next signal once it is back in wait mode.
+				time.Sleep(time.Second)
+				return &ReloadError{Target: t, Reason: "the master started no new worker: the new config did not load (HAProxy's output says why)"}
+			}
 			return &ReloadError{Target: t, Reason: "no new worker process within the timeout"}
 		}
 		select {
@@ -160,6 +170,18 @@ func awaitNewWorker(ctx context.Context, t generator.Target, master int, before 
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// stillAccepts reports whether an old worker may still take new
+// connections, where that can be seen: nginx retitles a worker that began
+// to shut down. An old HAProxy worker is told to stop by its successor
+// once that one listens.
+func stillAccepts(t generator.Target, pid int) bool {
+	if t != generator.Nginx {
+		return false
+	}
+	title := title(pid)
+	return title != "" && !strings.Contains(title, "shutting down")
 }
 
 // answers waits until addr accepts a connection.

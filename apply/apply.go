@@ -93,7 +93,7 @@ func Apply(ctx context.Context, c *model.Cluster, o Options) (Outcome, error) {
 	if err != nil {
 		return "", err
 	}
-	a := &applier{o: o, dir: dir, out: out, file: out.Files[0], listeners: dialAddrs(c)}
+	a := &applier{o: o, dir: dir, out: out, file: out.Files[0], listeners: dialAddrs(c), listenAddrs: listenAddrs(c)}
 	if err := os.MkdirAll(filepath.Join(dir, stateDir, previousDir), 0o755); err != nil {
 		return "", err
 	}
@@ -106,11 +106,12 @@ func Apply(ctx context.Context, c *model.Cluster, o Options) (Outcome, error) {
 }
 
 type applier struct {
-	o         Options
-	dir       string
-	out       *generator.Output
-	file      generator.File
-	listeners []string // where a reloaded server must answer
+	o           Options
+	dir         string
+	out         *generator.Output
+	file        generator.File
+	listeners   []string // where a reloaded server must answer
+	listenAddrs []string // every address the config listens on, as written
 }
 
 func (a *applier) live() string     { return filepath.Join(a.dir, a.file.Name) }
@@ -143,6 +144,15 @@ func (a *applier) apply(ctx context.Context) (Outcome, error) {
 	if err := a.check(ctx); err != nil {
 		return "", err
 	}
+	srv, err := a.running()
+	if err != nil {
+		return "", err
+	}
+	if srv != nil {
+		if err := servers.ProbeListeners(a.o.Target, current, a.listenAddrs); err != nil {
+			return "", &RejectedError{Err: fmt.Errorf("%w; nothing changed", err)}
+		}
+	}
 	if current != nil {
 		if err := replace(a.previous(), current); err != nil {
 			return "", err
@@ -154,10 +164,6 @@ func (a *applier) apply(ctx context.Context) (Outcome, error) {
 	if _, err := generator.Write(a.dir, []*generator.Output{a.out}); err != nil {
 		os.Remove(a.pending())
 		return "", err
-	}
-	srv, err := a.running()
-	if err != nil {
-		return "", err // the pending marker stays: the next apply recovers
 	}
 	if srv == nil && a.o.ReloadCommand == "" {
 		os.Remove(a.pending())
@@ -272,6 +278,18 @@ func (a *applier) resolve(p string) string {
 func replace(path string, data []byte) error {
 	_, err := generator.Write(filepath.Dir(path), []*generator.Output{{Files: []generator.File{{Name: filepath.Base(path), Data: data}}}})
 	return err
+}
+
+// listenAddrs are the addresses the rendered config listens on.
+func listenAddrs(c *model.Cluster) []string {
+	var out []string
+	for _, l := range c.Listen {
+		out = append(out, l.Addr)
+	}
+	if c.Admin != nil {
+		out = append(out, c.Admin.Addr)
+	}
+	return out
 }
 
 // dialAddrs are the cluster's listen addresses as a client on this host

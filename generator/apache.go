@@ -323,6 +323,13 @@ func (av *apacheView) FilePath(dir, file string) string {
 	return path.Join(dir, file)
 }
 
+// PidFile is where the parent process writes its pid, relative to the
+// ServerRoot.
+func (av *apacheView) PidFile() string { return av.FilePath(av.Opts.RunDir, "httpd.pid") }
+
+// ErrorLog is Apache's error log, relative to the ServerRoot.
+func (av *apacheView) ErrorLog() string { return av.FilePath(av.Opts.LogDir, "httpd-error.log") }
+
 // SSLProxy reports whether some node or fallback is reached over TLS.
 func (av *apacheView) SSLProxy() bool {
 	return slices.Contains(av.UpstreamSchemes(), "https") ||

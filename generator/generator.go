@@ -146,6 +146,9 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 			return nil, err
 		}
 		data, out.Dirs, out.OpenFiles = av, apacheDirs(v), av.MPM.OpenFiles
+		if !opts.Snippet {
+			out.PidFile, out.ErrorLog = av.PidFile(), av.ErrorLog()
+		}
 	case HAProxy:
 		// HAProxy logs to stdout; its master writes a pid file.
 		hv, err := newHAProxyView(v)

@@ -19,26 +19,27 @@ live:
 
   1. unchanged on disk: nothing is written or reloaded (exit 0);
   2. the new config is checked by the real server as it will run from DIR
-     (nginx -t): refused, nothing in DIR or the running server changes (exit 5);
+     (nginx -t, apache2 -t, haproxy -c): refused, nothing in DIR or the
+     running server changes (exit 5);
   3. the file is swapped in atomically; the previous one is kept in DIR/.lbgen;
   4. the server running from DIR, found through the pid file the config
      names, is reloaded gracefully (nginx: SIGHUP to the master, as
-     nginx -s reload does; HAProxy: SIGUSR2 to the master-worker master);
-     --reload-cmd runs a command instead, for servers under systemd or
-     similar;
+     nginx -s reload does; HAProxy: SIGUSR2 to the master-worker master;
+     Apache: SIGUSR1 to the parent, a graceful restart, after checking that
+     it can bind every new listen address); --reload-cmd runs a command
+     instead, for servers under systemd or similar;
   5. the new generation must take over (a new worker, the old ones no longer
-     accepting, for nginx no [emerg] in the error log) and answer on every
-     listener; if not, the previous config is put back and reloaded (exit 7).
+     accepting, no emergency in the error log) and answer on every listener;
+     if not, the previous config is put back and reloaded (exit 7).
 
 With no server running from DIR the files are checked and written (exit 0,
 "written"). Two applies on one DIR wait for each other. An apply interrupted
-between the swap and the confirmation is undone by the next one. Old
-workers keep their open connections for at most timeouts.drain after a
-reload.
+between the swap and the confirmation is undone by the next one. Old nginx
+and HAProxy workers keep their open connections for at most timeouts.drain
+after a reload; old Apache children keep them until they close.
 
-lbgen reloads and watches nginx and HAProxy itself. For Apache it needs
---reload-cmd (apache2ctl graceful); it then trusts the command's exit
-status and checks that every listener answers.`,
+With --reload-cmd and no pid file lbgen can read, the command's exit status
+and the listeners answering are what tells.`,
 		Example: "  lbgen apply -c cluster.yaml -t nginx -o /srv/lb\n  lbgen apply -c cluster.yaml -t nginx -o /etc/nginx/lbgen --reload-cmd 'systemctl reload nginx'",
 		Args:    noArgs,
 		RunE:    runApply,
@@ -58,9 +59,6 @@ func runApply(cmd *cobra.Command, _ []string) error {
 	}
 	if len(ts) != 1 {
 		return usagef("apply puts one target live at a time: give -t nginx, apache or haproxy")
-	}
-	if reloadExample[ts[0]] != "" && flagReloadCmd.String(cmd) == "" {
-		return usagef("apply cannot reload %s itself yet: give --reload-cmd (for example %q), or render and reload by hand", ts[0], reloadExample[ts[0]])
 	}
 	dir := flagOutput.String(cmd)
 	if dir == "" || dir == "-" {
@@ -86,12 +84,6 @@ func runApply(cmd *cobra.Command, _ []string) error {
 		Log:           cmd.ErrOrStderr(),
 	})
 	return applyResult(cmd, ts[0], dir, outcome, err)
-}
-
-// reloadExample is a reload command for each target lbgen cannot reload
-// itself, for the usage message.
-var reloadExample = map[generator.Target]string{
-	generator.Apache: "apache2ctl graceful",
 }
 
 // applyResult prints what apply did and maps its errors to exit codes.

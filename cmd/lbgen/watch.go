@@ -61,9 +61,6 @@ func runWatch(cmd *cobra.Command, _ []string) error {
 		return usagef("watch keeps one target in step: give -t nginx, apache or haproxy")
 	}
 	t := ts[0]
-	if reloadExample[t] != "" && flagReloadCmd.String(cmd) == "" {
-		return usagef("watch cannot reload %s itself yet: give --reload-cmd (for example %q)", t, reloadExample[t])
-	}
 	dir := flagOutput.String(cmd)
 	if dir == "" || dir == "-" {
 		return usagef("-o DIR is required: the directory the server runs from")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lbgen/lbgen/generator"
+	"github.com/lbgen/lbgen/model"
 )
 
 // Running is a server started from an output directory, found through the
@@ -80,6 +82,7 @@ func (e *ReloadError) Error() string { return fmt.Sprintf("%s reload failed: %s"
 var reloadSignal = map[generator.Target]syscall.Signal{
 	generator.Nginx:   syscall.SIGHUP,  // what nginx -s reload sends
 	generator.HAProxy: syscall.SIGUSR2, // master-worker mode; SIGUSR1 would stop it
+	generator.Apache:  syscall.SIGUSR1, // graceful restart, as apachectl graceful sends
 }
 
 // ReloadServer reloads a server gracefully and waits until the new
@@ -184,6 +187,38 @@ func stillAccepts(t generator.Target, pid int) bool {
 	return title != "" && !strings.Contains(title, "shutting down")
 }
 
+// apacheListen matches the Listen lines of a rendered httpd.conf.
+var apacheListen = regexp.MustCompile(`(?m)^Listen (\S+)`)
+
+// ProbeListeners checks, before a reload, that the server can bind every
+// listen address (as the cluster file writes them) that its live config
+// does not hold yet. Only Apache needs it: its graceful restart stops the
+// whole server when a Listen fails, where nginx and HAProxy keep the old
+// generation serving.
+func ProbeListeners(t generator.Target, live []byte, addrs []string) error {
+	if t != generator.Apache {
+		return nil
+	}
+	held := map[string]bool{}
+	for _, m := range apacheListen.FindAllSubmatch(live, -1) {
+		if host, port, err := model.ParseListen(string(m[1])); err == nil {
+			held[model.HostPort(host, port)] = true
+		}
+	}
+	for _, addr := range addrs {
+		host, port, err := model.ParseListen(addr)
+		if err != nil || held[model.HostPort(host, port)] {
+			continue
+		}
+		ln, err := net.Listen("tcp", model.HostPort(host, port))
+		if err != nil {
+			return fmt.Errorf("apache cannot listen on %s (%w): a graceful restart would stop it", addr, err)
+		}
+		ln.Close()
+	}
+	return nil
+}
+
 // answers waits until addr accepts a connection.
 func answers(ctx context.Context, addr string, within time.Duration) error {
 	deadline := time.Now().Add(max(within, time.Second))
@@ -227,7 +262,8 @@ func fileSize(path string) int64 {
 	return fi.Size()
 }
 
-// emergSince returns the first [emerg] line the log gained after offset.
+// emergSince returns the first line at level emerg ("[emerg]" for nginx,
+// "[core:emerg]" and the like for Apache) the log gained after offset.
 func emergSince(path string, offset int64) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -239,7 +275,7 @@ func emergSince(path string, offset int64) string {
 	}
 	data, _ := io.ReadAll(io.LimitReader(f, 1<<20))
 	for line := range strings.SplitSeq(string(data), "\n") {
-		if strings.Contains(line, "[emerg]") {
+		if strings.Contains(line, "[emerg]") || strings.Contains(line, ":emerg]") {
 			return line
 		}
 	}

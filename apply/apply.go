@@ -6,6 +6,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ const (
 	Written   Outcome = "written"   // no server runs from the directory
 	Reloaded  Outcome = "reloaded"  // the running server serves the new config
 	Recovered Outcome = "recovered" // an interrupted apply was undone; the config was current
+	Updated   Outcome = "updated"   // weights and drains set through the runtime API, no reload
 )
 
 // Apply's own files, under stateDir in the output directory.
@@ -165,6 +167,10 @@ func (a *applier) apply(ctx context.Context) (Outcome, error) {
 		os.Remove(a.pending())
 		return "", err
 	}
+	if srv != nil && a.atRunTime(ctx, current) {
+		os.Remove(a.pending())
+		return Updated, nil
+	}
 	if srv == nil && a.o.ReloadCommand == "" {
 		os.Remove(a.pending())
 		return Written, nil
@@ -182,6 +188,31 @@ func (a *applier) apply(ctx context.Context) (Outcome, error) {
 	}
 	os.Remove(a.pending())
 	return Reloaded, nil
+}
+
+// atRunTime applies a change that is only node weights and drains through
+// HAProxy's runtime API, which keeps every connection and costs no new
+// process, and reports whether it did. Anything else needs a reload.
+func (a *applier) atRunTime(ctx context.Context, current []byte) bool {
+	if a.o.Target != generator.HAProxy || a.out.RuntimeSocket == "" || current == nil {
+		return false
+	}
+	was, restWas := generator.HAProxyWeights(current)
+	now, restNow := generator.HAProxyWeights(a.file.Data)
+	if !bytes.Equal(restWas, restNow) {
+		return false
+	}
+	changed := map[string]int{}
+	for k, w := range now {
+		if was[k] != w {
+			changed[k] = w
+		}
+	}
+	if err := servers.SetWeights(ctx, a.resolve(a.out.RuntimeSocket), changed); err != nil {
+		a.logf("%s: %v; reloading instead", a.o.Target, err)
+		return false
+	}
+	return true
 }
 
 // check runs the server's own check on the new config, staged beside the

@@ -113,6 +113,8 @@ type Output struct {
 	// foreground).
 	PidFile  string
 	ErrorLog string
+	// RuntimeSocket is HAProxy's runtime API, relative like PidFile.
+	RuntimeSocket string
 }
 
 // File is one rendered file, named relative to the output directory.
@@ -157,7 +159,7 @@ func Render(c *model.Cluster, t Target, opts Options) (*Output, error) {
 		}
 		data, out.OpenFiles, out.RaisesLimit = hv, hv.OpenFiles(), true
 		if !opts.Snippet {
-			out.PidFile = hv.PidFile()
+			out.PidFile, out.RuntimeSocket = hv.PidFile(), hv.RuntimeSocket()
 			if !path.IsAbs(opts.RunDir) {
 				out.Dirs = []string{opts.RunDir}
 			}

@@ -1,10 +1,12 @@
 package generator
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,6 +143,41 @@ func newHAProxyView(v *view) (*haproxyView, error) {
 // PidFile is where the master writes its pid, relative to the directory
 // HAProxy runs from.
 func (hv *haproxyView) PidFile() string { return hv.Opts.RunDir + "/haproxy.pid" }
+
+// RuntimeSocket is the runtime API's socket, relative to the directory
+// HAProxy runs from.
+func (hv *haproxyView) RuntimeSocket() string { return hv.Opts.RunDir + "/haproxy.sock" }
+
+// HAProxyWeights splits a rendered haproxy.cfg into what the runtime API
+// can change without a reload, the weight of every server by
+// "backend/server" (drain is weight 0), and the rest of the file.
+func HAProxyWeights(cfg []byte) (weights map[string]int, rest []byte) {
+	weights = map[string]int{}
+	var out bytes.Buffer
+	backend := ""
+	for line := range bytes.Lines(cfg) {
+		fields := strings.Fields(string(line))
+		switch {
+		case len(line) > 0 && line[0] != ' ' && line[0] != '#':
+			backend = ""
+			if len(fields) == 2 && fields[0] == "backend" {
+				backend = fields[1]
+			}
+		case backend != "" && len(fields) > 2 && fields[0] == "server":
+			weight := 1
+			if i := slices.Index(fields, "weight"); i > 0 && i+1 < len(fields) {
+				if w, err := strconv.Atoi(fields[i+1]); err == nil {
+					weight = w
+					fields = slices.Delete(fields, i, i+2)
+					line = []byte("    " + strings.Join(fields, " ") + "\n")
+				}
+			}
+			weights[backend+"/"+fields[1]] = weight
+		}
+		out.Write(line)
+	}
+	return weights, out.Bytes()
+}
 
 func (hv *haproxyView) OpenFiles() int {
 	admin := 0

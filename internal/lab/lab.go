@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,11 +113,18 @@ func (l *Lab) Start() {
 // Workers counts the master's worker processes, old ones included.
 func (l *Lab) Workers() int {
 	l.t.Helper()
+	return len(l.WorkerPids())
+}
+
+// WorkerPids lists the master's worker processes, sorted.
+func (l *Lab) WorkerPids() []int {
+	l.t.Helper()
 	kids, err := servers.Children(l.server.Pid())
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	return len(kids)
+	slices.Sort(kids)
+	return kids
 }
 
 // Get sends a request that sticks to node ("" sends no cookie) and returns

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/template"
 	"time"
 
@@ -59,6 +60,9 @@ type contender struct {
 	// extra rows are shown for throughput only: they differ from another
 	// contender in nothing a failover would show.
 	extra bool
+	// failoverOnly rows differ from another contender only in how they
+	// handle failing nodes.
+	failoverOnly bool
 	// seed configs have the seed's timeouts whatever the cluster says.
 	seed  bool
 	start func(ctx context.Context, h *harness, st stage) (*servers.Process, error)
@@ -104,6 +108,9 @@ func allContenders() []contender {
 	}
 	for _, t := range generator.Targets {
 		cs = append(cs, contender{id: string(t), name: string(t), start: startTarget(t)})
+		if t == generator.Nginx {
+			cs = append(cs, contender{id: "nginx-watch", name: "nginx + watch", failoverOnly: true, start: startWatched})
+		}
 		if t == generator.Apache {
 			cs = append(cs, contender{id: handwrittenID, name: handwrittenName, extra: true, start: startHandwritten})
 		}
@@ -181,6 +188,44 @@ func startTarget(t generator.Target) func(context.Context, *harness, stage) (*se
 		}
 		return h.run(ctx, string(t), cmd, st)
 	}
+}
+
+// startWatched runs lbgen's nginx with `lbgen watch` beside it, as one
+// process group: sh starts nginx in the background and becomes watch, so
+// stopping the group stops both.
+func startWatched(ctx context.Context, h *harness, st stage) (*servers.Process, error) {
+	path, c, err := writeCluster(st)
+	if err != nil {
+		return nil, err
+	}
+	out, err := generator.Render(c, generator.Nginx, generator.Options{Source: path})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := generator.Write(st.dir, []*generator.Output{out}); err != nil {
+		return nil, err
+	}
+	nginx, err := servers.Command(generator.Nginx, st.dir)
+	if err != nil {
+		return nil, err
+	}
+	lbgen, err := filepath.Abs(h.cfg.Lbgen)
+	if err != nil {
+		return nil, err
+	}
+	script := shellWords(nginx.Args...) + " & exec " + shellWords(lbgen, "watch", "-c", path, "-t", "nginx", "-o", st.dir)
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env, cmd.Dir = nginx.Env, nginx.Dir
+	return h.run(ctx, "nginx + watch", cmd, st)
+}
+
+// shellWords quotes words for sh.
+func shellWords(words ...string) string {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
 }
 
 // startProxy runs `lbgen proxy` on the cluster file in a process of its

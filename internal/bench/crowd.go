@@ -122,7 +122,7 @@ type crowdReport struct {
 // guide's sample and the hand-written Apache config a speed reference,
 // neither sized for a crowd.
 func (h *harness) crowdContenders() []contender {
-	return slices.DeleteFunc(h.contenders(), func(c contender) bool { return c.seed || c.extra })
+	return slices.DeleteFunc(h.contenders(), func(c contender) bool { return c.seed || c.extra || c.failoverOnly })
 }
 
 // crowd runs the ladder and the limit run for every contender, each on

@@ -14,7 +14,7 @@ import (
 
 func newValidateCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "validate -c FILE [-c FILE]... [FILE...] [--format text|json]",
+		Use:   "validate -c FILE [-c FILE]... [FILE...] [--format text|json|sarif|github]",
 		Short: "Check cluster files and list every finding",
 		Long: `validate decodes each cluster file strictly and lists every finding, sorted, as
 file:line:col: severity code: message, with a fix hint, on standard error.
@@ -27,12 +27,16 @@ a file could not be read.
 
 With --format json a single JSON document goes to standard output whatever
 happens, for CI: the findings, a result per file, and the error that stopped
-a file or the command from being checked.`,
-		Example: "  lbgen validate -c cluster.yaml\n  lbgen validate --format json -c cluster.yaml\n  lbgen validate clusters/*.yaml",
+a file or the command from being checked. --format sarif writes the same as
+SARIF 2.1.0 for code scanning (GitHub, GitLab and others), with every lint
+code as a rule; --format github writes GitHub Actions workflow commands, so
+each finding shows on its line of a pull request. The exit code is the same
+in every format.`,
+		Example: "  lbgen validate -c cluster.yaml\n  lbgen validate --format json -c cluster.yaml\n  lbgen validate --format sarif clusters/*.yaml > lbgen.sarif\n  lbgen validate clusters/*.yaml",
 		RunE:    runValidate,
 	}
 	addConfigFlag(cmd, "cluster file (- reads standard input); repeatable")
-	cmd.Flags().String(string(flagFormat), "text", "output format: text or json")
+	cmd.Flags().String(string(flagFormat), "text", "output format: text, json, sarif or github")
 	return cmd
 }
 
@@ -57,16 +61,16 @@ type fileResult struct {
 
 func runValidate(cmd *cobra.Command, args []string) error {
 	format := flagFormat.String(cmd)
-	if format != "text" && format != "json" {
-		return usagef("--format must be text or json, not %q", format)
+	if !slices.Contains([]string{"text", "json", formatSARIF, formatGitHub}, format) {
+		return usagef("--format must be text, json, sarif or github, not %q", format)
 	}
 	files := uniq(slices.Concat(flagConfig.Strings(cmd), args))
 	report := validateReport{Files: []fileResult{}, Diagnostics: []model.Diagnostic{}}
 	if len(files) == 0 {
 		err := usagef("-c FILE is required (the cluster file; - reads standard input)")
-		if format == "json" {
+		if format != "text" {
 			report.Error = err.Error()
-			return writeReport(cmd, report, err)
+			return writeReport(cmd, format, report, err)
 		}
 		return err
 	}
@@ -100,7 +104,7 @@ func runValidate(cmd *cobra.Command, args []string) error {
 	}
 	switch {
 	case !text:
-		return writeReport(cmd, report, result)
+		return writeReport(cmd, format, report, result)
 	case report.Valid:
 		fmt.Fprintf(cmd.OutOrStdout(), "%s valid (%s)\n", plural(len(files), "file"), plural(report.Warnings, "warning"))
 	case len(files) > 1:
@@ -111,12 +115,21 @@ func runValidate(cmd *cobra.Command, args []string) error {
 	return result
 }
 
-// writeReport writes the JSON report, which CI reads whatever the
+// writeReport writes the report in a format CI reads whatever the
 // outcome, and ends the command with result.
-func writeReport(cmd *cobra.Command, report validateReport, result error) error {
-	enc := json.NewEncoder(cmd.OutOrStdout())
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(report); err != nil {
+func writeReport(cmd *cobra.Command, format string, report validateReport, result error) error {
+	var err error
+	switch format {
+	case formatSARIF:
+		err = writeSARIF(cmd.OutOrStdout(), report)
+	case formatGitHub:
+		writeGitHub(cmd.OutOrStdout(), report)
+	default:
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		err = enc.Encode(report)
+	}
+	if err != nil {
 		return withCode(exitFailure, err)
 	}
 	return result

@@ -10,24 +10,24 @@ const Version = 1
 // Cluster is one sticky-session web cluster as written in a cluster file.
 // Fields keep the user's values; Normalize fills defaults in place.
 type Cluster struct {
-	Version       int        `yaml:"version"`
-	Name          string     `yaml:"name"`
-	Preset        string     `yaml:"preset"`
-	Path          string     `yaml:"path"`
-	Sticky        Sticky     `yaml:"sticky"`
-	Listen        []Listener `yaml:"listen"`
-	InternalPaths []string   `yaml:"internal_paths"`
-	TLS           *TLS       `yaml:"tls"`
-	WebSocket     *bool      `yaml:"websocket"`
-	Timeouts      Timeouts   `yaml:"timeouts"`
-	Health        Health     `yaml:"health"`
-	MaxBody       Size       `yaml:"max_body"`
+	Version       int        `yaml:"version" doc:"the file format version; 1"`
+	Name          string     `yaml:"name" doc:"the cluster name: [a-z][a-z0-9_-]*, at most 32 characters; prefixes every generated name"`
+	Preset        string     `yaml:"preset" doc:"cobrowse, gwe or generic (the default): fills path, sticky.cookie and health.path"`
+	Path          string     `yaml:"path" doc:"the URL prefix routed to the cluster"`
+	Sticky        Sticky     `yaml:"sticky" doc:"where the application carries the stickiness value"`
+	Listen        []Listener `yaml:"listen" doc:"the addresses clients connect to; at least one"`
+	InternalPaths []string   `yaml:"internal_paths" doc:"paths that answer 403 on public listeners and are served on internal ones"`
+	TLS           *TLS       `yaml:"tls" doc:"the listener certificate, and how traffic continues to the nodes"`
+	WebSocket     *bool      `yaml:"websocket" doc:"pass WebSocket upgrades to the nodes; default true"`
+	Timeouts      Timeouts   `yaml:"timeouts" doc:"timeouts between the load balancer and the nodes"`
+	Health        Health     `yaml:"health" doc:"the active health check of every node"`
+	MaxBody       Size       `yaml:"max_body" doc:"the largest request body, in bytes or with k, m or g; larger ones get 413; default 10m"`
 	// MaxConnections is how many concurrent client connections the load
 	// balancer must hold: every long poll and WebSocket keeps one open.
-	MaxConnections int        `yaml:"max_connections"`
-	Nodes          []Node     `yaml:"nodes"`
-	Fallback       []Fallback `yaml:"fallback"`
-	Admin          *Admin     `yaml:"admin"`
+	MaxConnections int        `yaml:"max_connections" doc:"client connections held at once, one per long poll or WebSocket; every target sizes itself from it; default 10000"`
+	Nodes          []Node     `yaml:"nodes" doc:"the application servers; at least one, at least one active"`
+	Fallback       []Fallback `yaml:"fallback" doc:"load balancers of other data centres, used in order when no local node is up; at most 4"`
+	Admin          *Admin     `yaml:"admin" doc:"an admin page (Apache balancer-manager, HAProxy stats) on its own listener, behind an allow list"`
 
 	// File is the name the cluster was read from, for diagnostics and headers.
 	File string `yaml:"-"`
@@ -37,23 +37,23 @@ type Cluster struct {
 
 // Sticky says where the application's stickiness value is carried.
 type Sticky struct {
-	Cookie string `yaml:"cookie"`
-	Param  string `yaml:"param"`
+	Cookie string `yaml:"cookie" doc:"the cookie the application sets to \".\" + node name"`
+	Param  string `yaml:"param" doc:"a query parameter carrying the same value; read before the cookie"`
 }
 
 // Listener is one address the load balancer accepts clients on.
 type Listener struct {
-	Addr     string   `yaml:"addr"`
-	TLS      bool     `yaml:"tls"`
-	Internal bool     `yaml:"internal"`
-	Allow    []string `yaml:"allow"`
+	Addr     string   `yaml:"addr" doc:"\"PORT\", \"IP:PORT\" or \"[IPv6]:PORT\""`
+	TLS      bool     `yaml:"tls" doc:"terminate TLS here; needs tls.certificate and tls.key"`
+	Internal bool     `yaml:"internal" doc:"serves internal_paths too; needs an allow list"`
+	Allow    []string `yaml:"allow" doc:"IP addresses and CIDR networks allowed to connect; others get 403"`
 }
 
 // TLS holds the listener certificate and how traffic continues to the nodes.
 type TLS struct {
-	Certificate string `yaml:"certificate"`
-	Key         string `yaml:"key"`
-	Upstream    string `yaml:"upstream"`
+	Certificate string `yaml:"certificate" doc:"PEM certificate file; relative to the output directory"`
+	Key         string `yaml:"key" doc:"PEM private key file; relative to the output directory"`
+	Upstream    string `yaml:"upstream" doc:"plain (offload), tls (re-encrypt to tls_port) or match (TLS listeners to tls_port); default plain"`
 }
 
 // Upstream TLS modes.
@@ -65,32 +65,32 @@ const (
 
 // Timeouts between the load balancer and the nodes.
 type Timeouts struct {
-	Connect Duration `yaml:"connect"`
-	Read    Duration `yaml:"read"`
-	Tunnel  Duration `yaml:"tunnel"`
+	Connect Duration `yaml:"connect" doc:"how long an unreachable node can delay a request; default 2s"`
+	Read    Duration `yaml:"read" doc:"how long a node may take to answer; above 40s for cobrowse and gwe (CometD long polls); default 60s"`
+	Tunnel  Duration `yaml:"tunnel" doc:"how long a WebSocket may stay idle; default 1h"`
 	// Drain bounds how long the processes of an old generation keep
 	// serving their open connections (long polls, WebSockets) after a
 	// reload before they are closed.
-	Drain Duration `yaml:"drain"`
+	Drain Duration `yaml:"drain" doc:"how long old processes serve open connections after a reload; default 1m, or read if longer"`
 }
 
 // Health describes the active health check of every node.
 type Health struct {
-	Path         string   `yaml:"path"`
-	Interval     Duration `yaml:"interval"`
-	Fails        int      `yaml:"fails"`
-	Passes       int      `yaml:"passes"`
-	ExpectStatus int      `yaml:"expect_status"`
+	Path         string   `yaml:"path" doc:"the path every node answers health checks on"`
+	Interval     Duration `yaml:"interval" doc:"time between checks; at least 100ms; default 2s"`
+	Fails        int      `yaml:"fails" doc:"consecutive failed checks before a node is down; default 2"`
+	Passes       int      `yaml:"passes" doc:"consecutive good checks before it is up again; default 2"`
+	ExpectStatus int      `yaml:"expect_status" doc:"the status of a healthy answer; default 200"`
 }
 
 // Node is one application server. Its name is the sticky route.
 type Node struct {
-	Name    string `yaml:"name"`
-	Host    string `yaml:"host"`
-	Port    int    `yaml:"port"`
-	TLSPort int    `yaml:"tls_port"`
-	Weight  int    `yaml:"weight"`
-	State   string `yaml:"state"`
+	Name    string `yaml:"name" doc:"the route: the cookie value is \".\" + name; unique ignoring case"`
+	Host    string `yaml:"host" doc:"IP address or host name"`
+	Port    int    `yaml:"port" doc:"the HTTP port"`
+	TLSPort int    `yaml:"tls_port" doc:"the HTTPS port; required when tls.upstream is tls or match"`
+	Weight  int    `yaml:"weight" doc:"share of new sessions; default 1"`
+	State   string `yaml:"state" doc:"active (default), drain (only its own sessions), standby (only when no active node is up) or down"`
 }
 
 // Node states.
@@ -103,15 +103,15 @@ const (
 
 // Fallback is a remote data center used when no local node is up.
 type Fallback struct {
-	Name string `yaml:"name"`
-	URL  string `yaml:"url"`
+	Name string `yaml:"name" doc:"a name for logs and generated names"`
+	URL  string `yaml:"url" doc:"http(s)://HOST[:PORT] without a path: the original URI is kept"`
 }
 
 // Admin enables a target's admin page (Apache balancer-manager, HAProxy
 // stats) on its own listener, reachable only from the allow list.
 type Admin struct {
-	Addr  string   `yaml:"addr"`
-	Allow []string `yaml:"allow"`
+	Addr  string   `yaml:"addr" doc:"the admin listener, \"IP:PORT\""`
+	Allow []string `yaml:"allow" doc:"IP addresses and CIDR networks allowed to the admin page; required"`
 }
 
 // WebSocketEnabled reports whether WebSocket upgrades are passed to nodes.

@@ -188,13 +188,13 @@ func (ch *checker) required(path string, present bool) bool {
 	return present
 }
 
-var clusterName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+var clusterName = regexp.MustCompile(ClusterNamePattern)
 
 func (ch *checker) identity() {
 	c := ch.c
 	if ch.required("name", ch.raw.Name != "") {
 		ch.field("name", c.Name, func() bool {
-			if !clusterName.MatchString(c.Name) || len(c.Name) > 32 {
+			if !clusterName.MatchString(c.Name) || len(c.Name) > MaxClusterName {
 				ch.errorf("name", "L-cluster-name", "use lower-case letters, digits, - and _, starting with a letter, e.g. `cobrowse`",
 					"name %s must match [a-z][a-z0-9_-]* and be at most 32 characters", model.Quote(c.Name))
 				return false
@@ -476,18 +476,18 @@ func (ch *checker) timeouts() {
 func (ch *checker) health() {
 	// Zero counts are defaults unless written, so check what was written.
 	h := ch.raw.Health
-	if h.Interval != 0 && h.Interval.D() < 100*time.Millisecond {
+	if h.Interval != 0 && h.Interval.D() < MinHealthInterval {
 		ch.errorf("health.interval", "L-health", "use at least 100ms, e.g. 2s", "health.interval %s is shorter than 100ms", h.Interval)
 	}
 	for _, f := range []struct {
 		path string
 		v    int
 	}{{"health.fails", h.Fails}, {"health.passes", h.Passes}} {
-		if ch.raw.Pos.Has(f.path) && (f.v < 1 || f.v > 100) {
-			ch.errorf(f.path, "L-health", "use a count from 1 to 100", "%s is %d", f.path, f.v)
+		if ch.raw.Pos.Has(f.path) && (f.v < MinHealthCount || f.v > MaxHealthCount) {
+			ch.errorf(f.path, "L-health", fmt.Sprintf("use a count from %d to %d", MinHealthCount, MaxHealthCount), "%s is %d", f.path, f.v)
 		}
 	}
-	if ch.raw.Pos.Has("health.expect_status") && (h.ExpectStatus < 100 || h.ExpectStatus > 599) {
+	if ch.raw.Pos.Has("health.expect_status") && (h.ExpectStatus < MinExpectStatus || h.ExpectStatus > MaxExpectStatus) {
 		ch.errorf("health.expect_status", "L-health", "use an HTTP status such as 200", "health.expect_status %d is not an HTTP status", h.ExpectStatus)
 	}
 }
@@ -504,11 +504,11 @@ func (ch *checker) maxConnections() {
 		return
 	}
 	switch n := ch.raw.MaxConnections; {
-	case n < 1:
+	case n < MinMaxConnections:
 		ch.errorf("max_connections", "L-max-connections", "use the number of browser tabs and agents connected at the peak, e.g. 10000",
 			"max_connections is %d; it must be at least 1", n)
-	case n > maxOpenFiles/2:
-		ch.errorf("max_connections", "L-max-connections", fmt.Sprintf("use at most %d and spread a larger crowd over several load balancers", maxOpenFiles/2),
+	case n > MaxMaxConnections:
+		ch.errorf("max_connections", "L-max-connections", fmt.Sprintf("use at most %d and spread a larger crowd over several load balancers", MaxMaxConnections),
 			"max_connections %d needs %d open files in one process; Linux allows at most %d", n, 2*n, maxOpenFiles)
 	}
 }
@@ -573,8 +573,9 @@ func (ch *checker) nodes() {
 		if ch.raw.Pos.Has(path + ".tls_port") {
 			ch.port(path+".tls_port", n.TLSPort)
 		}
-		if w := ch.raw.Nodes[i].Weight; ch.raw.Pos.Has(path+".weight") && (w < 1 || w > 100) {
-			ch.errorf(path+".weight", "L-weight", "use 1-100; to stop new sessions use state: drain", "weight %d is outside 1-100", w)
+		if w := ch.raw.Nodes[i].Weight; ch.raw.Pos.Has(path+".weight") && (w < MinWeight || w > MaxWeight) {
+			ch.errorf(path+".weight", "L-weight", fmt.Sprintf("use %d-%d; to stop new sessions use state: drain", MinWeight, MaxWeight),
+				"weight %d is outside %d-%d", w, MinWeight, MaxWeight)
 		}
 		active = active || n.State == model.StateActive
 		ch.field(path+".state", n.State, func() bool {
@@ -635,19 +636,16 @@ func (ch *checker) nodeName(path string, n model.Node, names map[string]string) 
 }
 
 func (ch *checker) port(path string, p int) {
-	if p < 1 || p > 65535 {
-		ch.errorf(path, "L-port", "use a port from 1 to 65535", "%s %d is outside 1-65535", path, p)
+	if p < MinPort || p > MaxPort {
+		ch.errorf(path, "L-port", fmt.Sprintf("use a port from %d to %d", MinPort, MaxPort), "%s %d is outside %d-%d", path, p, MinPort, MaxPort)
 	}
 }
 
 var fallbackName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-// maxFallbacks bounds the chain nginx walks through internal redirects.
-const maxFallbacks = 4
-
 func (ch *checker) fallbacks() {
-	if len(ch.c.Fallback) > maxFallbacks {
-		ch.errorf("fallback", "L-fallback", "keep the nearest data centers, at most 4", "%d fallbacks given, at most %d are accepted", len(ch.c.Fallback), maxFallbacks)
+	if len(ch.c.Fallback) > MaxFallbacks {
+		ch.errorf("fallback", "L-fallback", fmt.Sprintf("keep the nearest data centers, at most %d", MaxFallbacks), "%d fallbacks given, at most %d are accepted", len(ch.c.Fallback), MaxFallbacks)
 	}
 	seen := map[string]string{}
 	for i, f := range ch.c.Fallback {
@@ -692,7 +690,7 @@ func checkFallbackURL(raw string) string {
 		return "has no valid host"
 	}
 	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		if n, err := strconv.Atoi(p); err != nil || n < MinPort || n > MaxPort {
 			return "has a port outside 1-65535"
 		}
 	}

@@ -11,21 +11,22 @@ import (
 
 // Reasons a request went where it went; they appear in the log as reason=.
 const (
-	reasonSticky       = "sticky"         // the route named a node that may take it
-	reasonNoRoute      = "no-route"       // no sticky value, or one without a route
-	reasonUnknownRoute = "unknown-route"  // the route names no node
-	reasonRouteDown    = "route-down"     // the routed node is down or in state down
-	reasonRouteStandby = "route-standby"  // the routed standby node is not serving
-	reasonStandby      = "standby"        // round robin over standby nodes
-	reasonFallback     = "fallback"       // no local node is up
-	reasonRetry        = "retry"          // the first node refused the connection
-	reasonNoNode       = "no-node"        // nothing to send the request to (502)
-	reasonInternalPath = "internal-path"  // 403
-	reasonAmbiguous    = "ambiguous-path" // 400: a ;param segment the node resolves (/..;/)
-	reasonNotAllowed   = "not-allowed"    // 403
-	reasonTooLarge     = "too-large"      // 413
-	reasonNotFound     = "not-found"      // 404
-	reasonBadRequest   = "bad-request"    // 400: the body could not be read
+	reasonSticky       = "sticky"          // the route named a node that may take it
+	reasonNoRoute      = "no-route"        // no sticky value, or one without a route
+	reasonUnknownRoute = "unknown-route"   // the route names no node
+	reasonRouteDown    = "route-down"      // the routed node is down or in state down
+	reasonRouteStandby = "route-standby"   // the routed standby node is not serving
+	reasonStandby      = "standby"         // round robin over standby nodes
+	reasonFallback     = "fallback"        // no local node is up
+	reasonRetry        = "retry"           // the first node refused the connection
+	reasonNoNode       = "no-node"         // nothing to send the request to (502)
+	reasonInternalPath = "internal-path"   // 403
+	reasonAmbiguous    = "ambiguous-path"  // 400: a ;param segment the node resolves (/..;/)
+	reasonNotAllowed   = "not-allowed"     // 403
+	reasonTooLarge     = "too-large"       // 413
+	reasonNotFound     = "not-found"       // 404
+	reasonBadRequest   = "bad-request"     // 400: the body could not be read
+	reasonMaxConns     = "max-connections" // 503: max_connections requests in progress
 )
 
 // node is one cluster node with its health view and balancing state.

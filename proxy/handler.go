@@ -48,6 +48,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{h: h}
 	defer func() { h.p.logRequest(h, r, rec, ex, time.Since(start)) }()
 
+	defer h.p.busy.Add(-1)
+	if h.p.busy.Add(1) > h.p.limit {
+		ex.reason = reasonMaxConns
+		http.Error(rec, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+		return
+	}
+
 	if status, reason := h.admit(r); status != 0 {
 		ex.reason = reason
 		http.Error(rec, http.StatusText(status), status)

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lbgen/lbgen/health"
@@ -53,7 +54,12 @@ type Proxy struct {
 	log   io.Writer
 
 	inflight sync.WaitGroup // requests being served, tunnels included
-	health   sync.WaitGroup // health check loops
+	// busy counts the requests in progress, long polls and tunnels for as
+	// long as they last; beyond limit, new ones get 503 at once, as
+	// nginx's limit_conn answers.
+	busy   atomic.Int64
+	limit  int64
+	health sync.WaitGroup // health check loops
 
 	mu         sync.Mutex
 	started    bool
@@ -73,10 +79,12 @@ func New(c *model.Cluster, opts Options) (*Proxy, error) {
 		pool:      newPool(c.Nodes, c.Health),
 		log:       opts.Log,
 		tunnels:   map[*tunnel]struct{}{},
+		limit:     int64(c.MaxConnections),
 	}
 	if p.log == nil {
 		p.log = io.Discard
 	}
+
 	if len(opts.Listen) > 0 {
 		p.listeners = make([]model.Listener, len(opts.Listen))
 		for i, addr := range opts.Listen {
@@ -164,6 +172,11 @@ func (p *Proxy) Start(ctx context.Context) error {
 		lns = append(lns, ln)
 	}
 	p.started = true
+	if fit, files := fitOpenFiles(p.limit); fit < p.limit {
+		p.logf("max_connections=%d lowered=%d reason=%s", p.limit, fit,
+			field(fmt.Sprintf("%d open files per process: each client takes two", files)))
+		p.limit = fit
+	}
 	for i, l := range p.listeners {
 		ln, addr := lns[i], lns[i].Addr().String()
 		if l.TLS {

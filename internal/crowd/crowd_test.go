@@ -59,8 +59,9 @@ func TestCrowd(t *testing.T) {
 }
 
 // TestCrowdAtLimit fills each target's limit with WebSockets and sends
-// polls beyond it: nginx answers them 503, Apache and HAProxy keep them
-// waiting (the client gives up), and every held WebSocket still echoes.
+// polls beyond it: nginx and the reference proxy answer them 503, Apache
+// and HAProxy keep them waiting (the client gives up), and every held
+// WebSocket still echoes.
 func TestCrowdAtLimit(t *testing.T) {
 	const max, beyond = 100, 20
 	nodes := startNodes(t)
@@ -70,6 +71,7 @@ func TestCrowdAtLimit(t *testing.T) {
 		{"nginx", "poll: HTTP 503"},
 		{"apache", "poll: timeout"},
 		{"haproxy", "poll: timeout"},
+		{"proxy", "poll: HTTP 503"},
 	} {
 		t.Run(tc.target, func(t *testing.T) {
 			addr, conf := startBalancerWith(t, tc.target, nodes, fmt.Sprintf("max_connections: %d\n", max))

@@ -53,22 +53,15 @@ and the listeners answering are what tells.`,
 }
 
 func runApply(cmd *cobra.Command, _ []string) error {
-	ts, err := targets(cmd)
+	t, dir, err := liveTarget(cmd)
 	if err != nil {
 		return err
-	}
-	if len(ts) != 1 {
-		return usagef("apply puts one target live at a time: give -t nginx, apache or haproxy")
-	}
-	dir := flagOutput.String(cmd)
-	if dir == "" || dir == "-" {
-		return usagef("-o DIR is required: the directory the server runs from")
 	}
 	c, source, err := loadCluster(cmd)
 	if err != nil {
 		return err
 	}
-	if err := checkTargets(cmd, c, ts); err != nil {
+	if err := checkTargets(cmd, c, []generator.Target{t}); err != nil {
 		return err
 	}
 	timeout, err := reloadTimeout(cmd)
@@ -77,13 +70,30 @@ func runApply(cmd *cobra.Command, _ []string) error {
 	}
 	outcome, err := apply.Apply(cmd.Context(), c, apply.Options{
 		Timeout:       timeout,
-		Target:        ts[0],
+		Target:        t,
 		Dir:           dir,
 		Render:        platformOptions(cmd, source),
 		ReloadCommand: flagReloadCmd.String(cmd),
 		Log:           cmd.ErrOrStderr(),
 	})
-	return applyResult(cmd, ts[0], dir, outcome, err)
+	return applyResult(cmd, t, dir, outcome, err)
+}
+
+// liveTarget reads the one target (-t) and the directory its server runs
+// from (-o) of apply and watch.
+func liveTarget(cmd *cobra.Command) (generator.Target, string, error) {
+	ts, err := targets(cmd)
+	if err != nil {
+		return "", "", err
+	}
+	if len(ts) != 1 {
+		return "", "", usagef("%s works on one target at a time: give -t nginx, apache or haproxy", cmd.Name())
+	}
+	dir := flagOutput.String(cmd)
+	if dir == "" || dir == "-" {
+		return "", "", usagef("-o DIR is required: the directory the server runs from")
+	}
+	return ts[0], dir, nil
 }
 
 // applyResult prints what apply did and maps its errors to exit codes.

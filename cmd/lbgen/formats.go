@@ -30,16 +30,22 @@ func writeGitHub(w io.Writer, report validateReport) {
 		}
 	}
 	for _, d := range report.Diagnostics {
-		level := "error"
-		if d.Severity == model.SevWarning {
-			level = "warning"
-		}
-		msg := d.Message
-		if d.Hint != "" {
-			msg += "\nfix: " + d.Hint
-		}
+		level, msg := finding(d)
 		fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", level, ghProperty(d.File), d.Line, d.Col, ghProperty(d.Code), ghData(msg))
 	}
+}
+
+// finding is a finding's level ("error" or "warning", as both formats
+// name them) and its message followed by the fix.
+func finding(d model.Diagnostic) (level, msg string) {
+	level, msg = "error", d.Message
+	if d.Severity == model.SevWarning {
+		level = "warning"
+	}
+	if d.Hint != "" {
+		msg += "\nfix: " + d.Hint
+	}
+	return level, msg
 }
 
 // ghData escapes a workflow command's message, ghProperty a property value
@@ -163,14 +169,7 @@ func writeSARIF(w io.Writer, report validateReport) error {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{report.Error}})
 	}
 	for _, d := range report.Diagnostics {
-		level := "error"
-		if d.Severity == model.SevWarning {
-			level = "warning"
-		}
-		msg := d.Message
-		if d.Hint != "" {
-			msg += "\nfix: " + d.Hint
-		}
+		level, msg := finding(d)
 		run.Results = append(run.Results, sarifResult{
 			RuleID:    d.Code,
 			RuleIndex: slices.IndexFunc(validate.Lints, func(l validate.Lint) bool { return l.Code == d.Code }),

@@ -53,17 +53,9 @@ leaves the server running; SIGHUP re-applies at once.`,
 }
 
 func runWatch(cmd *cobra.Command, _ []string) error {
-	ts, err := targets(cmd)
+	t, dir, err := liveTarget(cmd)
 	if err != nil {
 		return err
-	}
-	if len(ts) != 1 {
-		return usagef("watch keeps one target in step: give -t nginx, apache or haproxy")
-	}
-	t := ts[0]
-	dir := flagOutput.String(cmd)
-	if dir == "" || dir == "-" {
-		return usagef("-o DIR is required: the directory the server runs from")
 	}
 	file, err := requireConfig(cmd)
 	if err != nil {

@@ -65,6 +65,57 @@ func (t *tunnel) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// ReadFrom copies the client's side into the tunnel and WriteTo the
+// tunnel's into the client's. ReverseProxy's io.Copy of an upgraded
+// connection uses them instead of a 32 KiB buffer per direction, held for
+// as long as the WebSocket lives: most WebSockets are idle most of the
+// time, and a proxy holding thousands of them would spend most of its
+// memory on empty buffers.
+func (t *tunnel) ReadFrom(client io.Reader) (int64, error) { return pump(t, client) }
+
+func (t *tunnel) WriteTo(client io.Writer) (int64, error) { return pump(client, t) }
+
+// waitSize is what a direction of an idle tunnel holds while it waits.
+const waitSize = 512
+
+// burstBuffers lend the buffer a direction copies with while data flows.
+var burstBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// pump copies src to dst until src ends: it waits with a small buffer and,
+// when a read fills it, borrows a large one until a read comes up short,
+// so data passes as it arrives and an idle direction costs waitSize.
+func pump(dst io.Writer, src io.Reader) (int64, error) {
+	wait := make([]byte, waitSize)
+	var total int64
+	buf := wait
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			written, werr := dst.Write(buf[:n])
+			total += int64(written)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		switch {
+		case err == io.EOF:
+			err = nil
+			fallthrough
+		case err != nil:
+			if len(buf) > waitSize {
+				burstBuffers.Put(&buf)
+			}
+			return total, err
+		case n == len(buf) && len(buf) == waitSize:
+			buf = *burstBuffers.Get().(*[]byte)
+		case n < len(buf) && len(buf) > waitSize:
+			burst := buf
+			burstBuffers.Put(&burst)
+			buf = wait
+		}
+	}
+}
+
 // Close ends the tunnel; ReverseProxy then closes the client side.
 func (t *tunnel) Close() error {
 	t.once.Do(func() {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -97,5 +98,43 @@ func TestOtherUpgradesAreNotPassed(t *testing.T) {
 	r := get(t, newClient(t), "http://"+p.Addrs()[0]+"/app/x", "Upgrade: h2c", "Connection: Upgrade")
 	if r.status != http.StatusOK || r.seen.Header.Get("Upgrade") != "" || r.seen.Header.Get("Connection") != "" {
 		t.Errorf("h2c upgrade: %d, node saw %v; want a plain request", r.status, r.seen.Header)
+	}
+}
+
+// TestPumpPassesDataAsItArrives: a few bytes pass at once, without
+// waiting for a buffer to fill, and a burst larger than every buffer
+// passes whole and in order.
+func TestPumpPassesDataAsItArrives(t *testing.T) {
+	srcR, srcW := io.Pipe()
+	dstR, dstW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := pump(dstW, srcR)
+		dstW.CloseWithError(err)
+		done <- err
+	}()
+	go srcW.Write([]byte("hello"))
+	got := make([]byte, 5)
+	if _, err := io.ReadFull(dstR, got); err != nil || string(got) != "hello" {
+		t.Fatalf("read %q, %v; want hello at once", got, err)
+	}
+	burst := make([]byte, 200<<10)
+	for i := range burst {
+		burst[i] = byte(i * 7)
+	}
+	go func() {
+		srcW.Write(burst)
+		srcW.Write([]byte("tail"))
+		srcW.Close()
+	}()
+	rest, err := io.ReadAll(dstR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(burst, "tail"...); !bytes.Equal(rest, want) {
+		t.Errorf("the burst arrived as %d bytes, want %d in order", len(rest), len(want))
+	}
+	if err := <-done; err != nil {
+		t.Errorf("pump ended with %v, want nil at the end of the source", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,19 +30,21 @@ var head = "version: 1\nname: lab\npreset: generic\npath: /cobrowse\nsticky: {co
 	"health: {path: /cobrowse/health, interval: 200ms, fails: 2, passes: 2}\n" +
 	"timeouts: {connect: 500ms, read: 2s, drain: 2s}\n"
 
-// watched is nginx started from a lab's directory with lbgen watch beside it.
+// watched is a server started from a lab's directory with lbgen watch
+// beside it, which checks the nodes itself for nginx only, as the command
+// does.
 type watched struct {
 	*lab.Lab
 	file string
 	log  *syncLog
 }
 
-func startWatched(t *testing.T, minGap time.Duration, nodes []string, inFile ...string) *watched {
+func startWatched(t *testing.T, target generator.Target, minGap time.Duration, nodes []string, inFile ...string) *watched {
 	t.Helper()
-	w := &watched{Lab: lab.New(t, generator.Nginx, nodes...), log: &syncLog{}}
+	w := &watched{Lab: lab.New(t, target, nodes...), log: &syncLog{}}
 	w.file = filepath.Join(t.TempDir(), "cluster.yaml")
 	w.write(t, inFile...)
-	opts := apply.Options{Target: generator.Nginx, Dir: w.Dir, Timeout: 15 * time.Second}
+	opts := apply.Options{Target: target, Dir: w.Dir, Timeout: 15 * time.Second}
 	if _, err := apply.Apply(context.Background(), w.Cluster(head, "", inFile...), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,7 @@ func startWatched(t *testing.T, minGap time.Duration, nodes []string, inFile ...
 	done := make(chan error, 1)
 	go func() {
 		done <- watch.Run(ctx, watch.Options{
-			File: w.file, Load: load, Health: true, Log: w.log,
+			File: w.file, Load: load, Health: target == generator.Nginx, Log: w.log,
 			Apply: func(ctx context.Context, c *model.Cluster) (string, error) {
 				outcome, err := apply.Apply(ctx, c, opts)
 				return string(outcome), err
@@ -115,7 +118,7 @@ func (w *watched) pinned(node string, d, slow time.Duration) (slowCount, failed,
 // its sessions only after fail_timeout; with watch, within
 // health.interval × health.passes plus 2 s.
 func TestWatchBringsKilledNodeBack(t *testing.T) {
-	w := startWatched(t, minGap, []string{"A", "B"}, "A", "B")
+	w := startWatched(t, generator.Nginx, minGap, []string{"A", "B"}, "A", "B")
 	w.Nodes["B"].Kill()
 	waitFor(t, 5*time.Second, "B taken out", func() bool {
 		return strings.Contains(w.log.String(), "node=B health=down") && strings.Contains(w.log.String(), "apply reason=health result=reloaded")
@@ -131,7 +134,7 @@ func TestWatchBringsKilledNodeBack(t *testing.T) {
 // TestWatchHungNode: a session pinned to a node that stops answering pays
 // the read timeout at most once; by then the checks have taken it out.
 func TestWatchHungNode(t *testing.T) {
-	w := startWatched(t, minGap, []string{"A", "B"}, "A", "B")
+	w := startWatched(t, generator.Nginx, minGap, []string{"A", "B"}, "A", "B")
 	w.Nodes["B"].Hang()
 	slow, failed, sent := w.pinned("B", 2*read, read)
 	if slow > 1 {
@@ -150,7 +153,7 @@ func TestWatchHungNode(t *testing.T) {
 // that tries it (its own, then the round-robin group), and never again once
 // watch has taken it out; nginx alone pays again after every fail_timeout.
 func TestWatchBlackholedNode(t *testing.T) {
-	w := startWatched(t, minGap, []string{"A", "B"}, "A", "B")
+	w := startWatched(t, generator.Nginx, minGap, []string{"A", "B"}, "A", "B")
 	w.Nodes["B"].Blackhole()
 	slow, failed, sent := w.pinned("B", 3*time.Second, connect)
 	if slow > 2 {
@@ -164,7 +167,7 @@ func TestWatchBlackholedNode(t *testing.T) {
 // TestWatchAddsNode: a node added to the file gets traffic within 3 s of
 // the write, and no request fails meanwhile.
 func TestWatchAddsNode(t *testing.T) {
-	w := startWatched(t, minGap, []string{"A", "B", "C"}, "A", "B")
+	w := startWatched(t, generator.Nginx, minGap, []string{"A", "B", "C"}, "A", "B")
 	stop := w.Traffic("A", "B", "")
 	w.write(t, "A", "B", "C")
 	took := w.until(t, "C", 3*time.Second)
@@ -177,16 +180,17 @@ func TestWatchAddsNode(t *testing.T) {
 
 // TestWatchFlappingNode: a flapping node causes at most one reload per
 // min-gap, and no failed request on the other nodes. Flapping every 200 ms
-// is damped by health.fails and health.passes already; flapping slower than
-// they are shows the min-gap bound.
+// for a minute is damped by health.fails and health.passes already;
+// flapping slower than they are shows the min-gap bound.
 func TestWatchFlappingNode(t *testing.T) {
 	for _, tc := range []struct {
-		every, minGap time.Duration
-	}{{200 * time.Millisecond, minGap}, {700 * time.Millisecond, 2 * time.Second}} {
+		every, minGap, flapping time.Duration
+	}{{200 * time.Millisecond, minGap, time.Minute}, {700 * time.Millisecond, 2 * time.Second, 6 * time.Second}} {
 		t.Run(tc.every.String(), func(t *testing.T) {
-			w := startWatched(t, tc.minGap, []string{"A", "B", "C"}, "A", "B", "C")
+			w := startWatched(t, generator.Nginx, tc.minGap, []string{"A", "B", "C"}, "A", "B", "C")
+			w.Pause = 5 * time.Millisecond // a minute of traffic must leave CPU to the rest of make test
 			stop := w.Traffic("A", "C", "A", "C")
-			const flapping = 6 * time.Second
+			flapping := tc.flapping
 			changes := 0
 			for end := time.Now().Add(flapping); time.Now().Before(end); changes += 2 {
 				w.Nodes["B"].Kill()
@@ -205,5 +209,37 @@ func TestWatchFlappingNode(t *testing.T) {
 			t.Logf("B flapped every %s for %s (%d changes), min-gap %s: %d reloads, %d requests to A and C, 0 failed",
 				tc.every, flapping, changes, tc.minGap, reloads, sent)
 		})
+	}
+}
+
+// TestWatchHAProxyDrain: a node set to drain in the file takes effect
+// through HAProxy's runtime API, without a reload, and no request fails.
+func TestWatchHAProxyDrain(t *testing.T) {
+	w := startWatched(t, generator.HAProxy, minGap, []string{"A", "B"}, "A", "B")
+	// An answer means the master's worker runs.
+	if _, err := w.Get(lab.NewConnection(), "A"); err != nil {
+		t.Fatal(err)
+	}
+	workers := w.WorkerPids()
+	stop := w.Traffic("A", "B", "")
+	w.write(t, "A", "B:drain")
+	waitFor(t, 5*time.Second, "the drain applied", func() bool {
+		return strings.Contains(w.log.String(), "apply reason=file result=updated")
+	})
+	fresh := lab.NewConnection()
+	for i := range 10 {
+		if got, err := w.Get(fresh, ""); err != nil || got != "A" {
+			t.Fatalf("new session %d went to %q (%v) with B drained, want A", i, got, err)
+		}
+	}
+	sent, failures := stop()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed; first: %v", len(failures), sent, failures[0])
+	}
+	if now := w.WorkerPids(); !slices.Equal(now, workers) {
+		t.Errorf("worker processes %v became %v: the drain reloaded HAProxy", workers, now)
+	}
+	if strings.Contains(w.log.String(), "health=") {
+		t.Errorf("watch checked the nodes itself beside HAProxy's own checks:\n%s", w.log)
 	}
 }

@@ -36,6 +36,9 @@ type Lab struct {
 	Dir    string
 	Port   int
 	Nodes  map[string]*testbackend.Backend
+	// Pause is how long each Traffic client waits between requests; zero
+	// sends them back to back.
+	Pause  time.Duration
 	server *servers.Process
 }
 
@@ -185,6 +188,7 @@ func (l *Lab) Traffic(sessions ...string) (stop func() (sent int64, failures []e
 					failures = append(failures, fmt.Errorf("client %d (%s): %w", i, s, err))
 					mu.Unlock()
 				}
+				time.Sleep(l.Pause)
 			}
 		})
 	}

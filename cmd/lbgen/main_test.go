@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,17 +116,22 @@ func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(path, []byte(os.Expand(string(data), ts.Getenv)), 0o644))
 }
 
-// cmdWaitfile waits up to 10 s for a file to exist and be non-empty.
+// cmdWaitfile waits up to 10 s for a file to exist and hold a match for
+// REGEXP (anything, by default).
 func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitfile FILE")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitfile FILE [REGEXP]")
+	}
+	want := regexp.MustCompile(".")
+	if len(args) == 2 {
+		want = regexp.MustCompile(args[1])
 	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if fi, err := os.Stat(ts.MkAbs(args[0])); err == nil && fi.Size() > 0 {
+		if data, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && want.Match(data) {
 			return
 		}
 	}
-	ts.Fatalf("%s did not appear", args[0])
+	ts.Fatalf("%s did not appear with %s", args[0], want)
 }
 
 // cmdGet sends a GET to the first address in ADDRFILE and prints the

@@ -42,3 +42,32 @@ func title(pid int) string {
 	}
 	return strings.TrimRight(strings.ReplaceAll(string(data), "\x00", " "), " ")
 }
+
+// listening reports whether a process holds a listening TCP socket, from
+// /proc: the inodes of listening sockets, and the process's descriptors.
+func listening(pid int) bool {
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) > 9 && f[3] == "0A" { // TCP_LISTEN
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	fdDir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	fds, err := os.ReadDir(fdDir)
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(fdDir + "/" + fd.Name()); err == nil && inodes[target] {
+			return true
+		}
+	}
+	return false
+}

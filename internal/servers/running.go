@@ -29,7 +29,9 @@ type Running struct {
 
 // FindRunning returns the server whose pid pidFile holds, or nil when
 // there is no pid file, an empty one, or its process is gone (a stale
-// file after a crash).
+// file after a crash). A pid now used by another program (a stale file
+// after a reboot) is an error: signalling it would reload or stop
+// something else.
 func FindRunning(t generator.Target, pidFile string) (*Running, error) {
 	data, err := os.ReadFile(pidFile)
 	if errors.Is(err, os.ErrNotExist) {
@@ -47,6 +49,14 @@ func FindRunning(t generator.Target, pidFile string) (*Running, error) {
 	}
 	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 		return nil, nil
+	}
+	cmd := title(pid)
+	if cmd == "" {
+		return nil, nil
+	}
+	if !slices.ContainsFunc(binaries[t], func(name string) bool { return strings.Contains(cmd, name) }) {
+		return nil, fmt.Errorf("%s names process %d, which is not %s but %q: remove the stale pid file if %s is not running",
+			pidFile, pid, t, cmd, t)
 	}
 	return &Running{Target: t, Pid: pid}, nil
 }
@@ -177,14 +187,17 @@ func awaitNewWorker(ctx context.Context, t generator.Target, master int, before 
 
 // stillAccepts reports whether an old worker may still take new
 // connections, where that can be seen: nginx retitles a worker that began
-// to shut down. An old HAProxy worker is told to stop by its successor
-// once that one listens.
+// to shut down; an old HAProxy worker, told to stop once its successor
+// listens, closes its listening sockets (seen on Linux).
 func stillAccepts(t generator.Target, pid int) bool {
-	if t != generator.Nginx {
-		return false
+	switch t {
+	case generator.Nginx:
+		title := title(pid)
+		return title != "" && !strings.Contains(title, "shutting down")
+	case generator.HAProxy:
+		return listening(pid)
 	}
-	title := title(pid)
-	return title != "" && !strings.Contains(title, "shutting down")
+	return false
 }
 
 // apacheListen matches the Listen lines of a rendered httpd.conf.

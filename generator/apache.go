@@ -90,7 +90,6 @@ type apacheBalancer struct {
 	Name    string
 	Comment string
 	Members []apacheMember
-	Set     []string
 }
 
 type apacheMember struct {
@@ -275,8 +274,6 @@ func (av *apacheView) balancer(tls, ws bool) apacheBalancer {
 			Params:  append([]string{fmt.Sprintf("lbset=%d", i+1)}, common...),
 		})
 	}
-	b.Set = []string{"lbmethod=byrequests", "stickysession=" + av.Sticky, "nofailover=Off",
-		"maxattempts=1", "failontimeout=On", "forcerecovery=Off"}
 	return b
 }
 

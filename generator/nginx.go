@@ -3,7 +3,6 @@ package generator
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/lbgen/lbgen/model"
@@ -63,9 +62,16 @@ type nginxUpstream struct {
 }
 
 // nginxPeer is a server line; Addr is already an nginx token.
+// nginxPeer is a server line of an upstream; the template writes a node's
+// failure policy (max_fails, fail_timeout).
 type nginxPeer struct {
 	Addr   string
-	Params string
+	Weight int
+	Backup bool
+	// Down is the disabled twin of a node's own group.
+	Down bool
+	// Fallback is another data center's balancer: no failure policy.
+	Fallback bool
 }
 
 // nginxServer serves every listener with the same access rules and the
@@ -158,7 +164,7 @@ func newNginxView(v *view) (*nginxView, error) {
 		nv.Upstreams = append(nv.Upstreams, nginxUpstream{
 			Name:      v.Prefix + "_fallback_" + f.Ident,
 			Comment:   fmt.Sprintf("Fallback data center %s, used when no local node is up.", f.Name),
-			Servers:   []nginxPeer{{Addr: addr}},
+			Servers:   []nginxPeer{{Addr: addr, Fallback: true}},
 			Keepalive: nginxKeepaliveNode,
 		})
 	}
@@ -215,7 +221,7 @@ func nginxZoneSize(peers int) string {
 	return fmt.Sprintf("%dk", (kib+63)/64*64)
 }
 
-func (nv *nginxView) peer(n nodeView, scheme string, extra ...string) (nginxPeer, error) {
+func (nv *nginxView) peer(n nodeView, scheme string) (nginxPeer, error) {
 	addr := n.Addr
 	if scheme == "https" {
 		addr = n.TLSAddr
@@ -224,13 +230,7 @@ func (nv *nginxView) peer(n nodeView, scheme string, extra ...string) (nginxPeer
 	if err != nil {
 		return nginxPeer{}, err
 	}
-	params := []string{}
-	if n.Weight != 1 {
-		params = append(params, fmt.Sprintf("weight=%d", n.Weight))
-	}
-	// fail_timeout takes whole seconds only.
-	params = append(params, "max_fails=1", fmt.Sprintf("fail_timeout=%ds", ceilSeconds(nv.FailTimeout)))
-	return nginxPeer{Addr: tok, Params: strings.Join(append(params, extra...), " ")}, nil
+	return nginxPeer{Addr: tok, Weight: n.Weight}, nil
 }
 
 func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
@@ -250,7 +250,7 @@ func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 	}
 	for _, n := range nv.Standby {
 		p := peers[n.Name]
-		p.Params += " backup"
+		p.Backup = true
 		rr.Servers = append(rr.Servers, p)
 	}
 	ups := []nginxUpstream{rr}
@@ -265,7 +265,7 @@ func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 			comment = fmt.Sprintf("Route %s (standby), once no active node is up.", n.Name)
 		}
 		ups = append(ups, nginxUpstream{Name: prefix + "node_" + n.Ident, Keepalive: nginxKeepaliveNode,
-			Comment: comment, Servers: []nginxPeer{p, {Addr: p.Addr, Params: "down"}}, Twin: true})
+			Comment: comment, Servers: []nginxPeer{p, {Addr: p.Addr, Down: true}}, Twin: true})
 	}
 	return ups, nil
 }

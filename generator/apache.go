@@ -74,10 +74,6 @@ func apacheCapacity(max int) apacheMPM {
 	}
 }
 
-// apacheMaxServerLimit is the event MPM's compile-time maximum of
-// ServerLimit; a larger value is lowered to it with a warning.
-const apacheMaxServerLimit = 20000
-
 type apacheModule struct {
 	Name string
 	File string
@@ -119,16 +115,6 @@ type apacheListen struct {
 	TLS    bool
 }
 
-// apacheNoParam is the URL half of stickysession when the cluster has no
-// sticky.param. Apache looks for "NAME=" anywhere in the URL, so the
-// cookie name alone would also route by a query parameter of that name;
-// a space cannot occur in a request-target, so this never matches.
-const apacheNoParam = " "
-
-// apacheMaxSticky is the longest stickysession value Apache keeps whole:
-// it copies "COOKIE|PARAM" into a 64-byte field before splitting it.
-const apacheMaxSticky = 63
-
 func newApacheView(v *view) (*apacheView, error) {
 	for _, d := range []string{v.Opts.LogDir, v.Opts.RunDir} {
 		if strings.HasPrefix(d, "|") {
@@ -137,7 +123,7 @@ func newApacheView(v *view) (*apacheView, error) {
 	}
 	av := &apacheView{
 		view:   v,
-		Sticky: v.C.Sticky.Cookie + "|" + cmp.Or(v.C.Sticky.Param, apacheNoParam),
+		Sticky: ApacheStickySession(v.C),
 		// Apache limits expression names to 15 characters; equal names in
 		// two included clusters mean equal expressions.
 		HCExpr:     fmt.Sprintf("lbgen_%d", v.C.Health.ExpectStatus),
@@ -145,12 +131,12 @@ func newApacheView(v *view) (*apacheView, error) {
 		Timeout:    ceilSeconds(v.C.Timeouts.Tunnel.D()),
 		MPM:        apacheCapacity(v.C.MaxConnections),
 	}
-	if av.MPM.ServerLimit > apacheMaxServerLimit {
+	if av.MPM.ServerLimit > ApacheMaxServerLimit {
 		return nil, fmt.Errorf("apache: max_connections %d needs ServerLimit %d, above Apache's %d; see lbgen explain L-apache-max-connections",
-			v.C.MaxConnections, av.MPM.ServerLimit, apacheMaxServerLimit)
+			v.C.MaxConnections, av.MPM.ServerLimit, ApacheMaxServerLimit)
 	}
-	if len(av.Sticky) > apacheMaxSticky {
-		return nil, fmt.Errorf("apache: stickysession %q is longer than %d characters", av.Sticky, apacheMaxSticky)
+	if len(av.Sticky) > ApacheMaxField {
+		return nil, fmt.Errorf("apache: stickysession %q is longer than %d characters", av.Sticky, ApacheMaxField)
 	}
 	h := v.C.Health
 	av.HCParams = []string{"hcmethod=GET", "hcuri=" + h.Path, "hcinterval=" + nginxDuration(h.Interval.D()),

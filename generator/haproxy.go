@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/lbgen/lbgen/model"
 )
@@ -187,19 +186,12 @@ func (hv *haproxyView) OpenFiles() int {
 	return 2*hv.C.MaxConnections + len(hv.Listeners) + admin + len(hv.Servers)*len(hv.Backends) + len(hv.Fallbacks) + 32
 }
 
-// haproxyMaxTimer is the longest timeout HAProxy accepts: 2^31-1 ms.
-const haproxyMaxTimer = (1<<31 - 1) * time.Millisecond
-
 // timers refuses times HAProxy would reject with "timer overflow"; lint
 // L-haproxy-timeout reports them in validation.
 func (hv *haproxyView) timers() error {
-	t := hv.C.Timeouts
-	for _, f := range []struct {
-		name string
-		d    model.Duration
-	}{{"timeouts.connect", t.Connect}, {"timeouts.read", t.Read}, {"timeouts.tunnel", t.Tunnel}, {"timeouts.drain", t.Drain}, {"health.interval", hv.C.Health.Interval}} {
-		if f.d.D() > haproxyMaxTimer {
-			return fmt.Errorf("%s %s is longer than HAProxy's timers allow (about 24.8 days); see lbgen explain L-haproxy-timeout", f.name, f.d)
+	for _, f := range HAProxyTimers(hv.C) {
+		if f.D.D() > HAProxyMaxTimer {
+			return fmt.Errorf("%s %s is longer than HAProxy's timers allow (about 24.8 days); see lbgen explain L-haproxy-timeout", f.Path, f.D)
 		}
 	}
 	return nil
@@ -215,14 +207,7 @@ func (hv *haproxyView) tls() error {
 		return fmt.Errorf("a TLS listener needs tls.certificate and tls.key; see lbgen explain L-tls-missing")
 	}
 	cert, key := hv.C.TLS.Certificate, hv.C.TLS.Key
-	switch {
-	case key == cert:
-		hv.KeyFile = keyInPEM
-	case key == cert+".key":
-		hv.KeyFile = keyAppend
-	case strings.HasSuffix(cert, ".crt") && key == strings.TrimSuffix(cert, ".crt")+".key":
-		hv.KeyFile = keyDelExt
-	default:
+	if hv.KeyFile = haproxyKeyFile(cert, key); hv.KeyFile == keyNone {
 		return fmt.Errorf("tls.key %q: HAProxy 2.6 reads the key from the certificate file or from a name derived from it "+
 			"(%s.key, or NAME.key for NAME.crt); see lbgen explain L-haproxy-tls-key", key, cert)
 	}

@@ -1,24 +1,11 @@
 package validate
 
 import (
-	"cmp"
 	"fmt"
 	"strings"
 	"time"
-)
 
-// apacheMaxField is the longest string Apache keeps in its 64-byte
-// shared fields (stickysession, hcuri, route).
-const apacheMaxField = 63
-
-// apacheMaxServerLimit is the event MPM's compile-time maximum of
-// ServerLimit. lbgen runs a child of 128 threads per 128 clients, one
-// spare child, and as many children again for graceful restarts
-// (generator/apache.go), so it reaches that maximum above
-// apacheMaxConnections.
-const (
-	apacheMaxServerLimit = 20000
-	apacheMaxConnections = (apacheMaxServerLimit/2 - 1) * 128
+	"github.com/lbgen/lbgen/generator"
 )
 
 // uriComponentSafe are the characters JavaScript's encodeURIComponent
@@ -32,17 +19,17 @@ func (ch *checker) apache() {
 	// it. Cut short, the parameter half can end up empty, and an empty name
 	// matches every "=" in the URL: any parameter value becomes a route.
 	// Without sticky.param lbgen writes a one-character parameter half.
-	if sticky := c.Sticky.Cookie + "|" + cmp.Or(c.Sticky.Param, " "); len(sticky) > apacheMaxField {
-		path, hint := "sticky.cookie", fmt.Sprintf("use a cookie name of at most %d characters", apacheMaxField-2)
+	if sticky := generator.ApacheStickySession(c); len(sticky) > generator.ApacheMaxField {
+		path, hint := "sticky.cookie", fmt.Sprintf("use a cookie name of at most %d characters", generator.ApacheMaxField-2)
 		if c.Sticky.Param != "" {
-			path, hint = "sticky.param", fmt.Sprintf("keep the cookie and parameter names at most %d characters together", apacheMaxField-1)
+			path, hint = "sticky.param", fmt.Sprintf("keep the cookie and parameter names at most %d characters together", generator.ApacheMaxField-1)
 		}
 		ch.errorf(path, "L-apache-sticky-length", hint,
-			"Apache would cut stickysession %q to %d characters and then route by any URL parameter", sticky, apacheMaxField)
+			"Apache would cut stickysession %q to %d characters and then route by any URL parameter", sticky, generator.ApacheMaxField)
 	}
-	if p := c.Health.Path; len(p) > apacheMaxField {
-		ch.errorf("health.path", "L-apache-health-path", fmt.Sprintf("use a health path of at most %d characters", apacheMaxField),
-			"health.path is %d characters long; Apache's hcuri holds at most %d", len(p), apacheMaxField)
+	if p := c.Health.Path; len(p) > generator.ApacheMaxField {
+		ch.errorf("health.path", "L-apache-health-path", fmt.Sprintf("use a health path of at most %d characters", generator.ApacheMaxField),
+			"health.path is %d characters long; Apache's hcuri holds at most %d", len(p), generator.ApacheMaxField)
 	}
 	for _, t := range []struct {
 		path string
@@ -53,10 +40,10 @@ func (ch *checker) apache() {
 				"Apache takes %s in whole seconds and waits %s", t.path, t.d.Truncate(time.Second)+time.Second)
 		}
 	}
-	if c.MaxConnections > apacheMaxConnections {
+	if c.MaxConnections > generator.ApacheMaxConnections {
 		ch.errorf("max_connections", "L-apache-max-connections",
-			fmt.Sprintf("use at most %d per Apache server, or the nginx or haproxy target", apacheMaxConnections),
-			"max_connections %d needs more than Apache's compile-time maximum of %d child processes (ServerLimit)", c.MaxConnections, apacheMaxServerLimit)
+			fmt.Sprintf("use at most %d per Apache server, or the nginx or haproxy target", generator.ApacheMaxConnections),
+			"max_connections %d needs more than Apache's compile-time maximum of %d child processes (ServerLimit)", c.MaxConnections, generator.ApacheMaxServerLimit)
 	}
 	if t := c.Timeouts; c.WebSocketEnabled() && t.Tunnel < t.Read {
 		ch.warnf("timeouts.tunnel", "L-apache-tunnel", "raise timeouts.tunnel to at least timeouts.read",

@@ -19,6 +19,7 @@ import (
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/outdir"
 )
 
 // Options configures Apply.
@@ -163,7 +164,7 @@ func (a *applier) apply(ctx context.Context) (Outcome, error) {
 	if err := replace(a.pending(), nil); err != nil {
 		return "", err
 	}
-	if _, err := generator.Write(a.dir, []*generator.Output{a.out}); err != nil {
+	if _, err := outdir.Write(a.dir, []*generator.Output{a.out}); err != nil {
 		os.Remove(a.pending())
 		return "", err
 	}
@@ -307,7 +308,7 @@ func (a *applier) resolve(p string) string {
 
 // replace writes data over path atomically (keeping a symlink at path).
 func replace(path string, data []byte) error {
-	_, err := generator.Write(filepath.Dir(path), []*generator.Output{{Files: []generator.File{{Name: filepath.Base(path), Data: data}}}})
+	_, err := outdir.Write(filepath.Dir(path), []*generator.Output{{Files: []generator.File{{Name: filepath.Base(path), Data: data}}}})
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/sandbox"
 	"github.com/lbgen/lbgen/internal/servers"
+	"github.com/lbgen/lbgen/outdir"
 )
 
 // TestApacheVariantsAccept runs apache2 -t on the mod_proxy_wstunnel form
@@ -42,7 +43,7 @@ func TestApacheVariantsAccept(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := generator.Write(dir, []*generator.Output{full}); err != nil {
+			if _, err := outdir.Write(dir, []*generator.Output{full}); err != nil {
 				t.Fatal(err)
 			}
 			host := "DefaultRuntimeDir run\nPidFile run/httpd.pid\nMutex file:run default\nErrorLog logs/error.log\nServerName host\n" +

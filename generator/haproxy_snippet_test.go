@@ -10,6 +10,7 @@ import (
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/sandbox"
 	"github.com/lbgen/lbgen/internal/servers"
+	"github.com/lbgen/lbgen/outdir"
 )
 
 // haproxyInstallation stands for the global and defaults sections of an
@@ -46,7 +47,7 @@ func TestHAProxySnippetAccepted(t *testing.T) {
 			if err := os.WriteFile(base, []byte(haproxyInstallation), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
+			if _, err := outdir.Write(dir, []*generator.Output{out}); err != nil {
 				t.Fatal(err)
 			}
 			text, err := exec.Command(bin, "-c", "-f", base, "-f", filepath.Join(dir, out.Files[0].Name)).CombinedOutput()

@@ -10,6 +10,7 @@ import (
 	"github.com/lbgen/lbgen/internal/sandbox"
 	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/outdir"
 )
 
 // checkAccepted renders c for target as lbgen check does (listeners on
@@ -29,7 +30,7 @@ func checkAccepted(t testing.TB, c *model.Cluster, target generator.Target, opts
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
+	if _, err := outdir.Write(dir, []*generator.Output{out}); err != nil {
 		t.Fatal(err)
 	}
 	if text, err := servers.Check(context.Background(), target, dir); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/outdir"
 	"github.com/lbgen/lbgen/proxy"
 )
 
@@ -45,7 +46,7 @@ func (r serverRunner) Start(ctx context.Context, s *Sandbox, dir string) (func()
 			out.Files[i].Data = r.mutate(out.Files[i].Data)
 		}
 	}
-	if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
+	if _, err := outdir.Write(dir, []*generator.Output{out}); err != nil {
 		return nil, err
 	}
 	var addrs []string

@@ -11,6 +11,7 @@ import (
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/sandbox"
 	"github.com/lbgen/lbgen/internal/servers"
+	"github.com/lbgen/lbgen/outdir"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -80,7 +81,7 @@ func runCheck(cmd *cobra.Command, _ []string) error {
 		if err != nil {
 			return withCode(exitFailure, err)
 		}
-		if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
+		if _, err := outdir.Write(dir, []*generator.Output{out}); err != nil {
 			return withCode(exitFailure, err)
 		}
 		_, err = servers.Check(cmd.Context(), t, dir)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/outdir"
 )
 
 func newRenderCmd() *cobra.Command {
@@ -69,7 +70,7 @@ func runRender(cmd *cobra.Command, _ []string) error {
 	case dir == "-":
 		return printOutputs(cmd, outs)
 	}
-	written, err := generator.Write(dir, outs)
+	written, err := outdir.Write(dir, outs)
 	if err != nil {
 		return withCode(exitFailure, fmt.Errorf("write %s: %w", dir, err))
 	}
@@ -115,7 +116,7 @@ func printOutputs(cmd *cobra.Command, outs []*generator.Output) error {
 }
 
 func compare(cmd *cobra.Command, dir string, outs []*generator.Output, check, showDiff bool) error {
-	stale, diffs, err := generator.Stale(dir, outs)
+	stale, diffs, err := outdir.Stale(dir, outs)
 	if err != nil {
 		return withCode(exitFailure, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/lbgen/lbgen/internal/sandbox"
 	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/outdir"
 	"github.com/lbgen/lbgen/validate"
 )
 
@@ -179,7 +180,7 @@ func startTarget(t generator.Target) func(context.Context, *harness, stage) (*se
 		if err != nil {
 			return nil, err
 		}
-		if _, err := generator.Write(st.dir, []*generator.Output{out}); err != nil {
+		if _, err := outdir.Write(st.dir, []*generator.Output{out}); err != nil {
 			return nil, err
 		}
 		cmd, err := servers.Command(t, st.dir)
@@ -202,7 +203,7 @@ func startWatched(ctx context.Context, h *harness, st stage) (*servers.Process, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := generator.Write(st.dir, []*generator.Output{out}); err != nil {
+	if _, err := outdir.Write(st.dir, []*generator.Output{out}); err != nil {
 		return nil, err
 	}
 	nginx, err := servers.Command(generator.Nginx, st.dir)
@@ -275,7 +276,7 @@ func startHandwritten(ctx context.Context, h *harness, st stage) (*servers.Proce
 		return nil, err
 	}
 	out := &generator.Output{Target: generator.Apache, Files: []generator.File{{Name: "httpd.conf", Data: conf}}, Dirs: []string{"logs", "run"}}
-	if _, err := generator.Write(st.dir, []*generator.Output{out}); err != nil {
+	if _, err := outdir.Write(st.dir, []*generator.Output{out}); err != nil {
 		return nil, err
 	}
 	cmd, err := servers.Command(generator.Apache, st.dir)
@@ -298,7 +299,7 @@ func mimeTypes() []byte {
 // and runs nginx on it.
 func (h *harness) startNginx(ctx context.Context, name string, st stage, files []generator.File) (*servers.Process, error) {
 	out := &generator.Output{Target: generator.Nginx, Files: files, Dirs: []string{"logs", "run", "tmp"}}
-	if _, err := generator.Write(st.dir, []*generator.Output{out}); err != nil {
+	if _, err := outdir.Write(st.dir, []*generator.Output{out}); err != nil {
 		return nil, err
 	}
 	cmd, err := servers.Command(generator.Nginx, st.dir)

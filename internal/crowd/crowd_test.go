@@ -15,6 +15,7 @@ import (
 	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/internal/testbackend"
 	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/outdir"
 	"github.com/lbgen/lbgen/proxy"
 	"github.com/lbgen/lbgen/validate"
 )
@@ -167,7 +168,7 @@ func startBalancerWith(t *testing.T, target string, nodes []*testbackend.Backend
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := generator.Write(dir, []*generator.Output{out}); err != nil {
+	if _, err := outdir.Write(dir, []*generator.Output{out}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := servers.Start(context.Background(), tg, dir, []string{addr})

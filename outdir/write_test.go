@@ -1,4 +1,4 @@
-package generator_test
+package outdir_test
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/outdir"
+	"github.com/lbgen/lbgen/validate"
 )
 
 // files returns the output of two targets, as render -t all would.
@@ -50,13 +52,13 @@ func listDir(t *testing.T, dir string) []string {
 
 func TestWriteKeepsPermissions(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := generator.Write(dir, files("a1", "b1")); err != nil {
+	if _, err := outdir.Write(dir, files("a1", "b1")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(filepath.Join(dir, "a.conf"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := generator.Write(dir, files("a2", "b1")); err != nil {
+	if _, err := outdir.Write(dir, files("a2", "b1")); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(filepath.Join(dir, "a.conf"))
@@ -75,7 +77,7 @@ func TestWriteKeepsPermissions(t *testing.T) {
 // same modification time.
 func TestWriteUnchanged(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := generator.Write(dir, files("a1", "b1")); err != nil {
+	if _, err := outdir.Write(dir, files("a1", "b1")); err != nil {
 		t.Fatal(err)
 	}
 	a := filepath.Join(dir, "a.conf")
@@ -84,7 +86,7 @@ func TestWriteUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.Stat(a)
-	written, err := generator.Write(dir, files("a1", "b2"))
+	written, err := outdir.Write(dir, files("a1", "b2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestWriteUnchanged(t *testing.T) {
 	if !after.ModTime().Equal(old) || !os.SameFile(before, after) {
 		t.Errorf("unchanged a.conf was rewritten (mtime %v)", after.ModTime())
 	}
-	want := []generator.Written{{Path: a, Changed: false}, {Path: filepath.Join(dir, "b.conf"), Changed: true}}
+	want := []outdir.Written{{Path: a, Changed: false}, {Path: filepath.Join(dir, "b.conf"), Changed: true}}
 	if !slices.Equal(written, want) {
 		t.Errorf("Write reported %v, want %v", written, want)
 	}
@@ -131,12 +133,12 @@ func TestWriteFailureChangesNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if _, err := generator.Write(dir, files("a1", "b1")); err != nil {
+			if _, err := outdir.Write(dir, files("a1", "b1")); err != nil {
 				t.Fatal(err)
 			}
 			tc.breakIt(t, dir)
 			before := listDir(t, dir)
-			_, err := generator.Write(dir, files("a2", "b2"))
+			_, err := outdir.Write(dir, files("a2", "b2"))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Write: %v, want an error saying %q", err, tc.want)
 			}
@@ -167,7 +169,7 @@ func TestWriteSymlinks(t *testing.T) {
 	if err := os.Symlink("../real/a.conf", filepath.Join(out, "a.conf")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := generator.Write(out, files("a2", "b2")); err != nil {
+	if _, err := outdir.Write(out, files("a2", "b2")); err != nil {
 		t.Fatal(err)
 	}
 	if link, err := os.Readlink(filepath.Join(out, "a.conf")); err != nil || link != "../real/a.conf" {
@@ -185,7 +187,7 @@ func TestWriteSymlinks(t *testing.T) {
 	if err := os.Symlink("real", linked); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := generator.Write(linked, files("a3", "b3")); err != nil {
+	if _, err := outdir.Write(linked, files("a3", "b3")); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Lstat(linked); err != nil || fi.Mode()&os.ModeSymlink == 0 {
@@ -200,7 +202,7 @@ func TestWriteSymlinks(t *testing.T) {
 	if err := os.Symlink("../nowhere/b.conf", dangling); err != nil {
 		t.Fatal(err)
 	}
-	_, err := generator.Write(out, files("a4", "b4"))
+	_, err := outdir.Write(out, files("a4", "b4"))
 	if err == nil || !strings.Contains(err.Error(), "b.conf is a symlink to a missing file") {
 		t.Errorf("dangling symlink: %v", err)
 	}
@@ -216,7 +218,14 @@ func TestWriteSymlinks(t *testing.T) {
 // directory, the second time with a directory the configs need replaced
 // by a file, and expects the first configs byte-identical.
 func TestFailedRenderKeepsConfig(t *testing.T) {
-	v1, _ := load(t, "../testdata/clusters/cobrowse.yaml")
+	data, err := os.ReadFile("../testdata/clusters/cobrowse.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, diags := validate.Load("cobrowse.yaml", data)
+	if v1 == nil {
+		t.Fatal(diags)
+	}
 	v2 := v1.Clone()
 	v2.Nodes[0].Port++
 	dir := t.TempDir()
@@ -232,7 +241,7 @@ func TestFailedRenderKeepsConfig(t *testing.T) {
 		return outs
 	}
 	first := render(v1)
-	if _, err := generator.Write(dir, first); err != nil {
+	if _, err := outdir.Write(dir, first); err != nil {
 		t.Fatal(err)
 	}
 	logs := filepath.Join(dir, generator.DefaultLogDir)
@@ -243,7 +252,7 @@ func TestFailedRenderKeepsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := listDir(t, dir)
-	if _, err := generator.Write(dir, render(v2)); err == nil {
+	if _, err := outdir.Write(dir, render(v2)); err == nil {
 		t.Fatal("Write succeeded with logs a file")
 	}
 	for _, o := range first {

@@ -1,4 +1,7 @@
-package generator
+// Package outdir puts rendered configs into an output directory: staged,
+// replaced atomically all or nothing, and compared for --check and --diff.
+// Rendering itself (package generator) stays pure.
+package outdir
 
 import (
 	"bytes"
@@ -9,6 +12,8 @@ import (
 	"path/filepath"
 
 	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/lbgen/lbgen/generator"
 )
 
 // Written reports what Write did with one file.
@@ -27,7 +32,7 @@ type Written struct {
 // A file whose bytes are unchanged is not touched. A symlink at an output
 // path is followed: the file it points to is replaced and the link is
 // kept; a symlink to a missing file is an error.
-func Write(dir string, outs []*Output) ([]Written, error) {
+func Write(dir string, outs []*generator.Output) ([]Written, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -178,7 +183,7 @@ func resolveLink(p string) (string, error) {
 
 // Stale compares rendered files with dir and returns the paths that differ
 // or are missing, with a unified diff of each.
-func Stale(dir string, outs []*Output) (paths []string, diffs []byte, err error) {
+func Stale(dir string, outs []*generator.Output) (paths []string, diffs []byte, err error) {
 	var buf bytes.Buffer
 	for _, o := range outs {
 		for _, f := range o.Files {

@@ -1,4 +1,4 @@
-package generator
+package outdir
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/lbgen/lbgen/generator"
 )
 
 // TestWriteRenameFailureRestores fails the second rename: the first file,
@@ -17,7 +19,7 @@ func TestWriteRenameFailureRestores(t *testing.T) {
 	if err := os.WriteFile(a, []byte("a1"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	outs := []*Output{{Files: []File{{Name: "a.conf", Data: []byte("a2")}, {Name: "new.conf", Data: []byte("n")}, {Name: "c.conf", Data: []byte("c")}}}}
+	outs := []*generator.Output{{Files: []generator.File{{Name: "a.conf", Data: []byte("a2")}, {Name: "new.conf", Data: []byte("n")}, {Name: "c.conf", Data: []byte("c")}}}}
 	renames := 0
 	rename = func(from, to string) error {
 		if renames++; renames == 3 {

@@ -37,7 +37,7 @@ func FuzzRender(f *testing.F) {
 		}
 		for _, target := range generator.Targets {
 			// What does not work with one target is refused for it alone.
-			validForTarget := valid && !model.HasErrors(validate.Target(c, string(target)))
+			validForTarget := valid && !model.HasErrors(validate.Target(c, target))
 			out, err := generator.Render(c, target, opts)
 			if err != nil {
 				if validForTarget {
@@ -92,7 +92,7 @@ func FuzzRenderField(f *testing.F) {
 		}
 		opts := generator.Options{Source: "c.yaml"}
 		for _, target := range generator.Targets {
-			if model.HasErrors(validate.Target(c, string(target))) {
+			if model.HasErrors(validate.Target(c, target)) {
 				continue
 			}
 			out, err := generator.Render(c, target, opts)

@@ -239,7 +239,7 @@ func TestInjection(t *testing.T) {
 					linkCertificate(t, dir, c)
 				}
 				for _, target := range generator.Targets {
-					if diags := validate.Target(c, string(target)); model.HasErrors(diags) {
+					if diags := validate.Target(c, target); model.HasErrors(diags) {
 						t.Fatalf("%s refuses it: %v", target, diags)
 					}
 					opts := generator.Options{Source: "c.yaml"}

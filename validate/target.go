@@ -1,18 +1,21 @@
 package validate
 
-import "github.com/lbgen/lbgen/model"
+import (
+	"github.com/lbgen/lbgen/generator"
+	"github.com/lbgen/lbgen/model"
+)
 
 // Target reports what is valid in a cluster but does not work, or works
-// differently, with one target ("nginx", "apache", "haproxy"). c is the
-// normalised cluster Load returned; findings concern that target only.
-func Target(c *model.Cluster, target string) []Diagnostic {
+// differently, with one target. c is the normalised cluster Load returned;
+// findings concern that target only.
+func Target(c *model.Cluster, t generator.Target) []Diagnostic {
 	ch := &checker{raw: c, c: c}
-	switch target {
-	case "nginx":
+	switch t {
+	case generator.Nginx:
 		ch.nginxLimitConn()
-	case "apache":
+	case generator.Apache:
 		ch.apache()
-	case "haproxy":
+	case generator.HAProxy:
 		ch.haproxyTimers()
 		ch.haproxyKey()
 	}

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/lbgen/lbgen/generator"
 )
 
 func TestHAProxyTarget(t *testing.T) {
@@ -34,7 +36,7 @@ nodes: [{name: CB_Server_1, host: 10.0.0.1, port: 8700}]
 				t.Fatalf("invalid: %v", diags)
 			}
 			var got []string
-			for _, d := range Target(c, "haproxy") {
+			for _, d := range Target(c, generator.HAProxy) {
 				got = append(got, d.String())
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {

@@ -84,7 +84,11 @@ func addConfigFlag(cmd *cobra.Command, usage string) {
 func addTargetFlag(cmd *cobra.Command) {
 	cmd.Flags().StringP(string(flagTarget), "t", "", "target: nginx, apache, haproxy, a comma-separated list, or all")
 	cmd.RegisterFlagCompletionFunc(string(flagTarget), func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"nginx", "apache", "haproxy", "all"}, cobra.ShellCompDirectiveNoFileComp
+		names := []string{}
+		for _, t := range generator.Targets {
+			names = append(names, string(t))
+		}
+		return append(names, "all"), cobra.ShellCompDirectiveNoFileComp
 	})
 }
 

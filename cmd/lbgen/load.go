@@ -71,7 +71,7 @@ func loadCluster(cmd *cobra.Command) (*model.Cluster, string, error) {
 func checkTargets(cmd *cobra.Command, c *model.Cluster, ts []generator.Target) error {
 	var diags []model.Diagnostic
 	for _, t := range ts {
-		diags = append(diags, validate.Target(c, string(t))...)
+		diags = append(diags, validate.Target(c, t)...)
 	}
 	diags = model.SortDiagnostics(diags)
 	printDiagnostics(cmd.ErrOrStderr(), diags)

@@ -134,7 +134,7 @@ func (e *invalidFile) Error() string { return e.findings }
 func loadForWatch(name string, t generator.Target, data []byte) (*model.Cluster, error) {
 	c, diags := validate.Load(name, data)
 	if c != nil {
-		diags = model.SortDiagnostics(append(diags, validate.Target(c, string(t))...))
+		diags = model.SortDiagnostics(append(diags, validate.Target(c, t)...))
 	}
 	if c != nil && !model.HasErrors(diags) {
 		return c, nil

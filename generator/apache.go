@@ -139,7 +139,7 @@ func newApacheView(v *view) (*apacheView, error) {
 		return nil, fmt.Errorf("apache: stickysession %q is longer than %d characters", av.Sticky, ApacheMaxField)
 	}
 	h := v.C.Health
-	av.HCParams = []string{"hcmethod=GET", "hcuri=" + h.Path, "hcinterval=" + nginxDuration(h.Interval.D()),
+	av.HCParams = []string{"hcmethod=GET", "hcuri=" + h.Path, "hcinterval=" + unitDuration(h.Interval.D()),
 		fmt.Sprintf("hcfails=%d", h.Fails), fmt.Sprintf("hcpasses=%d", h.Passes), "hcexpr=" + av.HCExpr}
 	// %2F counts as a slash: it ends a segment and its parameters.
 	for _, p := range v.InternalPaths {
@@ -218,7 +218,7 @@ func (av *apacheView) balancer(tls, ws bool) apacheBalancer {
 		b.Comment = "WebSocket upgrades through mod_proxy_wstunnel, nodes over " + scheme + "://"
 	}
 	t := av.C.Timeouts
-	common := []string{"connectiontimeout=" + nginxDuration(t.Connect.D()),
+	common := []string{"connectiontimeout=" + unitDuration(t.Connect.D()),
 		fmt.Sprintf("timeout=%d", ceilSeconds(t.Read.D())), fmt.Sprintf("retry=%d", apacheRetry)}
 	if av.C.WebSocketEnabled() && !av.Opts.ApacheWSTunnel {
 		common = append(common, "upgrade=websocket")

@@ -32,14 +32,17 @@ func funcMap() template.FuncMap {
 	return fm
 }
 
+// projectFuncs write values in one server's syntax: quoting, escaping,
+// regexes, comments and durations as nginx, Apache or HAProxy read them,
+// which sprig's general string functions do not know. Sprig's hermetic
+// subset stays available for plain string work.
 var projectFuncs = template.FuncMap{
 	"ngxq":      nginxQuote,
 	"ngxtok":    nginxToken,
 	"ciphers":   func() string { return TLSCiphers },
 	"ngxre":     nginxRegexQuote,
-	"ngxdur":    nginxDuration,
+	"ngxdur":    unitDuration,
 	"seconds":   ceilSeconds,
-	"add1s":     func(d time.Duration) time.Duration { return d + time.Second },
 	"apq":       apacheQuote,
 	"aptok":     apacheToken,
 	"apre":      apacheRegexQuote,
@@ -92,8 +95,9 @@ func nginxRegexQuote(re string) (string, error) {
 	return `"` + strings.ReplaceAll(re, `\`, `\\`) + `"`, nil
 }
 
-// nginxDuration writes whole seconds as "Ns" and anything finer as "Nms".
-func nginxDuration(d time.Duration) string {
+// unitDuration writes whole seconds as "Ns" and anything finer as "Nms",
+// as nginx's time directives and Apache's proxy parameters read them.
+func unitDuration(d time.Duration) string {
 	if d%time.Second == 0 {
 		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 	}

@@ -73,8 +73,8 @@ func TestNginxBucketSize(t *testing.T) {
 			t.Errorf("longest key %d: bucket size %d, want %d", tc.longest, got, tc.want)
 		}
 	}
-	if got := nginxDuration(1500 * time.Millisecond); got != "1500ms" {
-		t.Errorf("nginxDuration(1.5s) = %s", got)
+	if got := unitDuration(1500 * time.Millisecond); got != "1500ms" {
+		t.Errorf("unitDuration(1.5s) = %s", got)
 	}
 }
 

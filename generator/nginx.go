@@ -20,6 +20,10 @@ type nginxView struct {
 	// pay the timeout again; and it is at least what an active check
 	// would need to bring the node back.
 	FailTimeout time.Duration
+	// RetryWithin bounds the second attempt at another node: the time a
+	// connection can take, and a second more, so a hung node's read
+	// timeout is never retried.
+	RetryWithin time.Duration
 	CookieRegex string
 	ParamRegex  string
 	// Candidates map a route, case-insensitively, to "Name First Retry":
@@ -118,6 +122,7 @@ func newNginxView(v *view) (*nginxView, error) {
 		view:        v,
 		Var:         "$" + v.Prefix,
 		FailTimeout: max(t.Connect.D()+t.Read.D(), h.Interval.D()*time.Duration(h.Passes)),
+		RetryWithin: t.Connect.D() + time.Second,
 		CookieRegex: `(?:^|;)[ \t]*` + regexp.QuoteMeta(v.C.Sticky.Cookie) + `=([^;]*?)[ \t]*(?:;|$)`,
 	}
 	if p := v.C.Sticky.Param; p != "" {

@@ -286,9 +286,6 @@ func apacheVHostAddr(l listenerView) string {
 	return model.HostPort(cmp.Or(l.Host, "*"), l.Port)
 }
 
-// MaxBodyBytes is max_body in bytes.
-func (av *apacheView) MaxBodyBytes() int64 { return int64(av.C.MaxBody) }
-
 // AdminListen is the address of the balancer-manager.
 func (av *apacheView) AdminListen() string {
 	return model.HostPort(av.Admin.Host, av.Admin.Port)

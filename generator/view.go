@@ -46,6 +46,14 @@ type nodeView struct {
 	TLSAddr string
 }
 
+// MaxBodyBytes is max_body in bytes, for servers that take no size units
+// (Apache, HAProxy); nginx reads max_body as written, units included.
+func (v *view) MaxBodyBytes() int64 { return int64(v.C.MaxBody) }
+
+// Drain and Standby say the node's state, for templates.
+func (n nodeView) Drain() bool   { return n.State == model.StateDrain }
+func (n nodeView) Standby() bool { return n.State == model.StateStandby }
+
 type listenerView struct {
 	model.Listener
 	Host string // empty: every address

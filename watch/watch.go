@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -201,12 +202,22 @@ func (w *watcher) record(r result) bool {
 }
 
 // effective is the file's cluster with every node that fails its checks
-// switched off.
+// switched off. When that would leave no active node, which no target can
+// render, the active nodes stay in: the balancer then tries them itself and
+// fails over to standby nodes and fallbacks as it does without watch.
 func (w *watcher) effective() *model.Cluster {
 	c := w.file.Clone()
 	for i, n := range c.Nodes {
 		if counter, ok := w.counters[checkKey(n)]; ok && !counter.Up() {
 			c.Nodes[i].State = model.StateDown
+		}
+	}
+	if !slices.ContainsFunc(c.Nodes, func(n model.Node) bool { return n.State == model.StateActive }) {
+		w.logf("every active node fails its checks: keeping them in, the balancer tries them itself")
+		for i, n := range w.file.Nodes {
+			if n.State == model.StateActive {
+				c.Nodes[i].State = model.StateActive
+			}
 		}
 	}
 	return c

@@ -257,3 +257,28 @@ func TestHealthTakesNodesOutAndBack(t *testing.T) {
 		t.Errorf("%d applies, want 3 (start, down, up)", n)
 	}
 }
+
+// TestHealthKeepsLastActiveNodes: when every active node fails its checks,
+// watch does not apply a cluster without an active node, which no target
+// renders; the active nodes stay in and it says so.
+func TestHealthKeepsLastActiveNodes(t *testing.T) {
+	b, err := testbackend.Start(testbackend.Options{Name: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	file := filepath.Join(t.TempDir(), "cluster.yaml")
+	if err := os.WriteFile(file, cluster(node("A", b.Port())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, log := start(t, file, true, nil)
+	b.Kill()
+	waitFor(t, 5*time.Second, "A taken out", func() bool { return strings.Contains(log.String(), "node=A health=down") })
+	waitFor(t, 5*time.Second, "the apply after A went down", func() bool { return a.count() == 2 })
+	if got := a.last().Nodes[0].State; got != model.StateActive {
+		t.Errorf("A was applied as %s, want active: it is the only active node", got)
+	}
+	if !strings.Contains(log.String(), "every active node fails its checks") {
+		t.Errorf("the log does not say why A stayed in:\n%s", log)
+	}
+}

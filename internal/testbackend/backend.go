@@ -282,41 +282,45 @@ func (b *Backend) release() {
 
 // acquire takes the port again in the way state s needs.
 func (b *Backend) acquire(s State) error {
-	var err error
-	switch {
-	case s.listening():
-		var ln net.Listener
-		if ln, err = relisten(b.addr); err == nil {
-			b.serve(ln)
+	err := retryInUse(func() error {
+		var err error
+		switch {
+		case s.listening():
+			var ln net.Listener
+			if ln, err = net.Listen("tcp", b.addr); err == nil {
+				b.serve(ln)
+			}
+		case s == StateKilled:
+			// Reserving is best effort: the port is refused either way.
+			b.holder, _ = reservePort(b.port)
+		case s == StateBlackhole:
+			b.holder, err = openBlackhole(b.port)
 		}
-	case s == StateKilled:
-		// Reserving is best effort: the port is refused either way.
-		b.holder, _ = reservePort(b.port)
-	case s == StateBlackhole:
-		b.holder, err = openBlackhole(b.port)
-	}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("testbackend: %s: entering %v: %w", b.name, s, err)
 	}
 	return nil
 }
 
-// relisten listens on addr again. The port was ours a moment ago, but a
-// connection somebody else was opening may hold it briefly as its source
-// port, so it is retried for a while before giving up.
-func relisten(addr string) (net.Listener, error) {
-	deadline := time.Now().Add(relistenPatience)
+// retryInUse runs take until it does not fail with "address already in
+// use", for at most portPatience. The port was the backend's a moment
+// ago; what else holds it (a socket of the connections just closed, a
+// connection opening with it as its source port) lets go within moments.
+func retryInUse(take func() error) error {
+	deadline := time.Now().Add(portPatience)
 	for {
-		ln, err := net.Listen("tcp", addr)
+		err := take()
 		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
-			return ln, err
+			return err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// relistenPatience bounds how long relisten waits for a borrowed port.
-const relistenPatience = 3 * time.Second
+// portPatience bounds how long a state change waits for its port.
+const portPatience = 3 * time.Second
 
 // serve starts serving ln; callers hold b.mu or own b exclusively.
 func (b *Backend) serve(ln net.Listener) {

@@ -298,9 +298,10 @@ func (a *applier) recover(ctx context.Context) error {
 }
 
 // resolve makes a path from the rendered config absolute: relative ones
-// are relative to the output directory.
+// are relative to the output directory. A config that names no such file
+// ("") stays without one.
 func (a *applier) resolve(p string) string {
-	if filepath.IsAbs(p) {
+	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
 	return filepath.Join(a.dir, p)

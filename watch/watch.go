@@ -101,19 +101,21 @@ func Run(ctx context.Context, o Options) error {
 			if w.record(r) {
 				w.reason, w.pending = "health", true
 			}
-
 		case <-o.Force:
 			w.reason, w.pending = "signal", true
 			w.applied = time.Time{}
 		case <-due:
 			due = nil
 		}
-		if w.pending && due == nil {
-			due = time.After(time.Until(w.applied.Add(o.MinGap)))
+		if !w.pending {
+			continue
 		}
-		if w.pending && !time.Now().Before(w.applied.Add(o.MinGap)) {
+		switch wait := time.Until(w.applied.Add(o.MinGap)); {
+		case wait <= 0:
 			due = nil
 			w.apply(ctx)
+		case due == nil:
+			due = time.After(wait)
 		}
 	}
 }

@@ -172,7 +172,11 @@ func awaitNewWorker(ctx context.Context, t generator.Target, master int, before 
 			if t == generator.HAProxy {
 				// The master tells a failed load only on its output; it
 				// takes the next signal once it is back in wait mode.
-				time.Sleep(time.Second)
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Second):
+				}
 				return &ReloadError{Target: t, Reason: "the master started no new worker: the new config did not load (HAProxy's output says why)"}
 			}
 			return &ReloadError{Target: t, Reason: "no new worker process within the timeout"}

@@ -21,6 +21,14 @@ func (c *Cluster) Clone() *Cluster {
 		w := *c.WebSocket
 		out.WebSocket = &w
 	}
+	if c.Sticky.Insert != nil {
+		ins := *c.Sticky.Insert
+		if ins.HTTPOnly != nil {
+			h := *ins.HTTPOnly
+			ins.HTTPOnly = &h
+		}
+		out.Sticky.Insert = &ins
+	}
 	if c.Admin != nil {
 		a := *c.Admin
 		a.Allow = slices.Clone(c.Admin.Allow)

@@ -2,7 +2,11 @@
 // presets and defaults. It imports nothing from the rest of the project.
 package model
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Version is the only cluster file version this package decodes.
 const Version = 1
@@ -14,7 +18,7 @@ type Cluster struct {
 	Name          string     `yaml:"name" doc:"the cluster name: [a-z][a-z0-9_-]*, at most 32 characters; prefixes every generated name"`
 	Preset        string     `yaml:"preset" doc:"cobrowse, gwe or generic (the default): fills path, sticky.cookie and health.path"`
 	Path          string     `yaml:"path" doc:"the URL prefix routed to the cluster"`
-	Sticky        Sticky     `yaml:"sticky" doc:"where the application carries the stickiness value"`
+	Sticky        Sticky     `yaml:"sticky" doc:"which cookie carries the stickiness value, and how it names a node"`
 	Listen        []Listener `yaml:"listen" doc:"the addresses clients connect to; at least one"`
 	InternalPaths []string   `yaml:"internal_paths" doc:"paths that answer 403 on public listeners and are served on internal ones"`
 	TLS           *TLS       `yaml:"tls" doc:"the listener certificate, and how traffic continues to the nodes"`
@@ -35,11 +39,36 @@ type Cluster struct {
 	Pos Positions `yaml:"-"`
 }
 
-// Sticky says where the application's stickiness value is carried.
+// Sticky says where the stickiness value is carried and how it names a node.
 type Sticky struct {
-	Cookie string `yaml:"cookie" doc:"the cookie the application sets to \".\" + node name"`
-	Param  string `yaml:"param" doc:"a query parameter carrying the same value; read before the cookie"`
+	Style  string        `yaml:"style" doc:"route (default): the application sets the cookie to a value ending in \".\" + node name; insert: the load balancer sets it to \".\" + node name; exact: the application sets it to the node name"`
+	Cookie string        `yaml:"cookie" doc:"the cookie that carries the stickiness value"`
+	Param  string        `yaml:"param" doc:"a query parameter carrying the same value; read before the cookie"`
+	Insert *StickyInsert `yaml:"insert" doc:"the attributes of the cookie the load balancer sets; style insert only"`
 }
+
+// Sticky styles: how the stickiness value names a node.
+const (
+	StyleRoute  = "route"  // the text after the first "." (Tomcat jvmRoute, mod_proxy_balancer)
+	StyleInsert = "insert" // as route, and the load balancer sets the cookie
+	StyleExact  = "exact"  // the whole value
+)
+
+// StickyInsert holds the attributes of the cookie the load balancer sets.
+// Secure is added on TLS listeners.
+type StickyInsert struct {
+	Path     string   `yaml:"path" doc:"the cookie's Path; default the cluster path"`
+	MaxAge   Duration `yaml:"max_age" doc:"the cookie's Max-Age in whole seconds; default none: a session cookie, gone when the browser closes"`
+	SameSite string   `yaml:"same_site" doc:"lax (default), strict or none (sent cross-site, needs TLS listeners: browsers require Secure)"`
+	HTTPOnly *bool    `yaml:"http_only" doc:"hide the cookie from scripts; default true"`
+}
+
+// SameSite values of an inserted cookie.
+const (
+	SameSiteLax    = "lax"
+	SameSiteStrict = "strict"
+	SameSiteNone   = "none"
+)
 
 // Listener is one address the load balancer accepts clients on.
 type Listener struct {
@@ -112,6 +141,36 @@ type Fallback struct {
 type Admin struct {
 	Addr  string   `yaml:"addr" doc:"the admin listener, \"IP:PORT\""`
 	Allow []string `yaml:"allow" doc:"IP addresses and CIDR networks allowed to the admin page; required"`
+}
+
+// RouteAfterDot reports whether the route is the text after the first "."
+// of the stickiness value, as for the route and insert styles.
+func (s Sticky) RouteAfterDot() bool { return s.Style != StyleExact }
+
+// InsertedCookie is the Set-Cookie value a load balancer sends in the
+// insert style when node answers a request that was not routed to it; tls
+// says the client came over a TLS listener.
+func (s Sticky) InsertedCookie(node string, tls bool) string {
+	return s.Cookie + "=." + node + s.InsertedAttributes(tls)
+}
+
+// InsertedAttributes are the attributes of the inserted cookie, in the
+// order every target writes them.
+func (s Sticky) InsertedAttributes(tls bool) string {
+	ins := s.Insert
+	var b strings.Builder
+	b.WriteString("; Path=" + ins.Path)
+	if ins.MaxAge > 0 {
+		b.WriteString("; Max-Age=" + strconv.FormatInt(int64(ins.MaxAge.D()/time.Second), 10))
+	}
+	if ins.HTTPOnly == nil || *ins.HTTPOnly {
+		b.WriteString("; HttpOnly")
+	}
+	b.WriteString("; SameSite=" + strings.ToUpper(ins.SameSite[:1]) + ins.SameSite[1:])
+	if tls {
+		b.WriteString("; Secure")
+	}
+	return b.String()
 }
 
 // WebSocketEnabled reports whether WebSocket upgrades are passed to nodes.

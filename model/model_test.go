@@ -49,7 +49,7 @@ func TestNormalizeFillsDefaultsOnce(t *testing.T) {
 	on := true
 	want := &Cluster{
 		Version: 1, Name: "shop", Preset: "cobrowse", Path: "/cobrowse",
-		Sticky:         Sticky{Cookie: "gcbSessionServer"},
+		Sticky:         Sticky{Style: StyleRoute, Cookie: "gcbSessionServer"},
 		Listen:         []Listener{{Addr: "8080"}},
 		WebSocket:      &on,
 		Timeouts:       Timeouts{Connect: DefaultConnect, Read: DefaultRead, Tunnel: DefaultTunnel, Drain: DefaultDrain},
@@ -147,5 +147,24 @@ func TestAliasesAreBounded(t *testing.T) {
 	c, diags := Decode("c.yaml", []byte(aliased))
 	if len(diags) != 0 || len(c.InternalPaths) != 3 || c.Path != "x" {
 		t.Errorf("aliases of scalars resolve: got %+v, %v", c, diags)
+	}
+}
+
+func TestInsertedCookie(t *testing.T) {
+	off := false
+	for _, tc := range []struct {
+		ins  StickyInsert
+		tls  bool
+		want string
+	}{
+		{StickyInsert{Path: "/", SameSite: SameSiteLax}, false, "LB=.web1; Path=/; HttpOnly; SameSite=Lax"},
+		{StickyInsert{Path: "/shop", SameSite: SameSiteStrict, MaxAge: Duration(8 * time.Hour)}, true,
+			"LB=.web1; Path=/shop; Max-Age=28800; HttpOnly; SameSite=Strict; Secure"},
+		{StickyInsert{Path: "/", SameSite: SameSiteNone, HTTPOnly: &off}, true, "LB=.web1; Path=/; SameSite=None; Secure"},
+	} {
+		s := Sticky{Style: StyleInsert, Cookie: "LB", Insert: &tc.ins}
+		if got := s.InsertedCookie("web1", tc.tls); got != tc.want {
+			t.Errorf("InsertedCookie = %q, want %q", got, tc.want)
+		}
 	}
 }

@@ -81,6 +81,19 @@ func (c *Cluster) Normalize() {
 	if c.Path != "/" {
 		c.Path = trimSlash(c.Path)
 	}
+	setDefault(&c.Sticky.Style, StyleRoute)
+	if c.Sticky.Style == StyleInsert {
+		if c.Sticky.Insert == nil {
+			c.Sticky.Insert = &StickyInsert{}
+		}
+		ins := c.Sticky.Insert
+		setDefault(&ins.Path, c.Path)
+		setDefault(&ins.SameSite, SameSiteLax)
+		if ins.HTTPOnly == nil {
+			on := true
+			ins.HTTPOnly = &on
+		}
+	}
 	for i := range c.InternalPaths {
 		if c.InternalPaths[i] != "/" {
 			c.InternalPaths[i] = trimSlash(c.InternalPaths[i])

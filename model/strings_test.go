@@ -12,7 +12,7 @@ func TestStrings(t *testing.T) {
 	c := &model.Cluster{
 		Name:   "c",
 		File:   "not a field of the file",
-		Sticky: model.Sticky{Cookie: "k"},
+		Sticky: model.Sticky{Cookie: "k", Insert: &model.StickyInsert{Path: "/p"}},
 		Listen: []model.Listener{{Addr: "80"}, {Addr: "81", Allow: []string{"10.0.0.0/8"}}},
 		TLS:    &model.TLS{Certificate: "a.crt"},
 		Nodes:  []model.Node{{Name: "n", Host: "h", State: "drain"}},
@@ -23,7 +23,8 @@ func TestStrings(t *testing.T) {
 		got[path] = *p
 	}
 	want := map[string]string{
-		"name": "c", "preset": "", "path": "", "sticky.cookie": "k", "sticky.param": "",
+		"name": "c", "preset": "", "path": "", "sticky.cookie": "k", "sticky.param": "", "sticky.style": "",
+		"sticky.insert.path": "/p", "sticky.insert.same_site": "",
 		"listen[0].addr": "80", "listen[1].addr": "81", "listen[1].allow[0]": "10.0.0.0/8",
 		"tls.certificate": "a.crt", "tls.key": "", "tls.upstream": "",
 		"health.path": "", "nodes[0].name": "n", "nodes[0].host": "h", "nodes[0].state": "drain",

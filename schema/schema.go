@@ -115,6 +115,10 @@ func byPath(path string) (object, bool) {
 		return object{"type": "string", "pattern": validate.ClusterNamePattern, "maxLength": validate.MaxClusterName}, true
 	case "preset":
 		return object{"enum": model.PresetNames()}, true
+	case "sticky.style":
+		return object{"enum": []string{model.StyleRoute, model.StyleInsert, model.StyleExact}}, true
+	case "sticky.insert.same_site":
+		return object{"enum": []string{model.SameSiteLax, model.SameSiteStrict, model.SameSiteNone}}, true
 	case "tls.upstream":
 		return object{"enum": []string{model.UpstreamPlain, model.UpstreamTLS, model.UpstreamMatch}}, true
 	case "nodes[].state":

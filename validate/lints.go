@@ -71,6 +71,12 @@ var Lints = []Lint{
 			"any URL parameter. Without `sticky.param` lbgen writes a one-character parameter half, so the\n" +
 			"cookie name may have at most 61 characters; with it, both names together at most 62.\n\n" +
 			"Fix: use the application's cookie name and a shorter `sticky.param`, or drop `sticky.param`."},
+	{"L-apache-sticky-style", errorOnly, "sticky style Apache cannot route",
+		"mod_proxy_balancer takes the route from the text after the first \".\" of the cookie or parameter value\n" +
+			"and has no way to route by a whole value, so `sticky.style: exact` cannot be rendered for Apache.\n" +
+			"Reported for the apache target.\n\n" +
+			"Fix: use the nginx or haproxy target, or have the application write \".\" + node name (`style: route`),\n" +
+			"or let the load balancer set the cookie (`style: insert`)."},
 	{"L-apache-tunnel", warningOnly, "WebSocket idle timeout that Apache cannot apply",
 		"Apache closes an idle WebSocket after the longer of its `Timeout` (timeouts.tunnel) and the member\n" +
 			"`timeout=` (timeouts.read, which must cover long polls), so a tunnel timeout shorter than the\n" +
@@ -86,6 +92,9 @@ var Lints = []Lint{
 	{"L-cluster-name", errorOnly, "cluster name is not usable as an identifier",
 		"`name` prefixes generated upstream, backend and balancer names in every target, so it must match\n" +
 			"[a-z][a-z0-9_-]* and be at most 32 characters.\n\nFix: e.g. `name: cobrowse`."},
+	{"L-cookie-max-age", errorOnly, "inserted cookie lifetime is not whole seconds",
+		"`sticky.insert.max_age` becomes the cookie's Max-Age attribute, which counts whole seconds.\n\n" +
+			"Fix: write whole seconds, e.g. `max_age: 8h`, or leave it out for a session cookie."},
 	{"L-cookie-name", errorOrWarning, "sticky cookie name is invalid or a near miss",
 		"The cookie name must be an RFC 6265 token that every target can read: letters, digits and\n" +
 			"! % & * + - . ^ _ ` ~ (no `|`, which Apache uses to separate cookie and parameter names, and no `$`,\n" +
@@ -95,6 +104,10 @@ var Lints = []Lint{
 			"preset is used, a name that differs from the product's cookie only by case or a typo is reported as a\n" +
 			"warning: the Web Engagement guide itself writes GWROUTEID, GWROUTID and GWEROUTEID for one cookie.\n\n" +
 			"Fix: use the exact name the application sets (omit `sticky.cookie` to take the preset's)."},
+	{"L-cookie-same-site", warningOnly, "SameSite=None cookie on a plain listener",
+		"Browsers drop a cookie with SameSite=None unless it also carries Secure, which the load balancer adds\n" +
+			"only on TLS listeners. Clients of a plain listener would never keep their session.\n\n" +
+			"Fix: serve clients on TLS listeners only, or use `same_site: lax`."},
 	{"L-duplicate-addr", errorOnly, "two listeners or two nodes share an address",
 		"Two listeners on the same address cannot both bind, and two nodes on the same host and port are one\n" +
 			"server listed twice, which skews balancing and confuses failure detection.\n\nFix: remove or change one of them."},
@@ -145,6 +158,11 @@ var Lints = []Lint{
 		"`version`, `name`, at least one `listen` entry and at least one node are always required. With the\n" +
 			"generic preset, `path`, `sticky.cookie` and `health.path` are required too; every node needs `name`,\n" +
 			"`host` and `port`.\n\nFix: add the field; `lbgen init` prints a complete starting point."},
+	{"L-nginx-insert-host", errorOnly, "nginx cannot name a node by its host name",
+		"With `sticky.style: insert`, nginx learns which node answered from $upstream_addr, the IP address it\n" +
+			"connected to, and maps it back to the node's name for the cookie. A node written as a host name\n" +
+			"has no fixed address to map. Reported for the nginx target.\n\n" +
+			"Fix: write the node's IP address, or use the haproxy or apache target."},
 	{"L-nginx-max-connections", warningOnly, "more connections than nginx can refuse with 503",
 		"nginx answers requests beyond max_connections with 503 at once (limit_conn), but limit_conn counts at\n" +
 			"most 65,535. Above that lbgen leaves it out: nginx still holds the crowd, and a client beyond it finds\n" +
@@ -172,6 +190,10 @@ var Lints = []Lint{
 		"The cobrowse and gwe presets run CometD, which holds a long-poll request for 30 s; with up to 10 s of\n" +
 			"network delay the load balancer must wait longer than 40 s for an answer, or every long poll ends\n" +
 			"with 504 and clients reconnect in a loop.\n\nFix: `timeouts.read: 60s` (the default)."},
+	{"L-sticky-insert", errorOnly, "cookie attributes without the insert style",
+		"`sticky.insert` sets the attributes of the cookie the load balancer sets, which only `sticky.style:\n" +
+			"insert` does; with another style the application sets its own cookie.\n\n" +
+			"Fix: remove `sticky.insert`, or set `sticky.style: insert`."},
 	{"L-sticky-param", errorOnly, "sticky URL parameter name is invalid",
 		"`sticky.param` is a query parameter name carrying the same value as the cookie. It must be made of\n" +
 			"letters, digits, - . _ ~ and be shorter than 64 characters.\n\nFix: e.g. `param: gcbSessionServer`, or remove it."},

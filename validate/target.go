@@ -13,6 +13,7 @@ func Target(c *model.Cluster, t generator.Target) []Diagnostic {
 	switch t {
 	case generator.Nginx:
 		ch.nginxLimitConn()
+		ch.nginxInsertHosts()
 	case generator.Apache:
 		ch.apache()
 	case generator.HAProxy:

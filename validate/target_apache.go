@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lbgen/lbgen/generator"
+	"github.com/lbgen/lbgen/model"
 )
 
 // uriComponentSafe are the characters JavaScript's encodeURIComponent
@@ -15,6 +16,10 @@ const uriComponentSafe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 func (ch *checker) apache() {
 	c := ch.c
+	if c.Sticky.Style == model.StyleExact {
+		ch.errorf("sticky.style", "L-apache-sticky-style", "use the nginx or haproxy target, or have the application write \".\" + node name (style route)",
+			"Apache's mod_proxy_balancer reads a route only after a \".\" in the cookie value, so it cannot route by the whole value (sticky.style exact)")
+	}
 	// Apache copies "COOKIE|PARAM" whole into one field before splitting
 	// it. Cut short, the parameter half can end up empty, and an empty name
 	// matches every "=" in the URL: any parameter value becomes a route.

@@ -248,6 +248,7 @@ func (ch *checker) sticky() {
 	}) {
 		ch.cookieNearMiss(name)
 	}
+	ch.stickyStyle()
 	if p := c.Sticky.Param; p != "" {
 		ch.field("sticky.param", p, func() bool {
 			if !paramName.MatchString(p) || len(p) > maxStickyName {
@@ -258,6 +259,50 @@ func (ch *checker) sticky() {
 			return true
 		})
 	}
+}
+
+func (ch *checker) stickyStyle() {
+	s := ch.c.Sticky
+	if !ch.field("sticky.style", s.Style, func() bool {
+		switch s.Style {
+		case model.StyleRoute, model.StyleInsert, model.StyleExact:
+			return true
+		}
+		ch.errorf("sticky.style", "L-value", "use route (the application sets \".\" + node), insert (the load balancer sets it) or exact (the application sets the node name)",
+			"unknown sticky.style %s", model.Quote(s.Style))
+		return false
+	}) {
+		return
+	}
+	if s.Style != model.StyleInsert {
+		if ch.raw.Sticky.Insert != nil {
+			ch.errorf("sticky.insert", "L-sticky-insert", "remove sticky.insert, or set sticky.style: insert",
+				"sticky.insert sets the attributes of a cookie the load balancer sets, which only sticky.style insert does")
+		}
+		return
+	}
+	ins := s.Insert
+	if ch.raw.Pos.Has("sticky.insert.path") {
+		ch.path("sticky.insert.path", ins.Path)
+	}
+	if m := ins.MaxAge.D(); m < 0 || m%time.Second != 0 {
+		ch.errorf("sticky.insert.max_age", "L-cookie-max-age", "use whole seconds, e.g. 8h; leave it out for a session cookie",
+			"sticky.insert.max_age %s is not a whole number of seconds", ins.MaxAge)
+	}
+	ch.field("sticky.insert.same_site", ins.SameSite, func() bool {
+		switch ins.SameSite {
+		case model.SameSiteLax, model.SameSiteStrict:
+			return true
+		case model.SameSiteNone:
+			if i := slices.IndexFunc(ch.c.Listen, func(l model.Listener) bool { return !l.TLS }); i >= 0 {
+				ch.warnf("sticky.insert.same_site", "L-cookie-same-site", "serve clients on TLS listeners only, or use same_site: lax",
+					"browsers drop a SameSite=None cookie without Secure, which plain listener %s cannot set", model.Quote(ch.c.Listen[i].Addr))
+			}
+			return true
+		}
+		ch.errorf("sticky.insert.same_site", "L-value", "use lax, strict or none", "unknown sticky.insert.same_site %s", model.Quote(ins.SameSite))
+		return false
+	})
 }
 
 func (ch *checker) cookieNearMiss(name string) {

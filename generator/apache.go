@@ -2,6 +2,7 @@ package generator
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -97,7 +98,8 @@ type apacheMember struct {
 
 // apacheVHost serves every listener with the same access rules and the
 // same scheme toward the nodes. TLS and plain listeners never share one:
-// SSLEngine and X-Forwarded-Proto are per virtual host.
+// SSLEngine, X-Forwarded-Proto and the inserted cookie's Secure are per
+// virtual host.
 type apacheVHost struct {
 	Addrs    []apacheListen
 	TLS      bool
@@ -107,6 +109,13 @@ type apacheVHost struct {
 	// WSBalancer is the ws:// balancer of the mod_proxy_wstunnel form.
 	WSBalancer string
 	Proxied    []string
+}
+
+// InsertCookie is the Set-Cookie value that pins a session to the member
+// that answered, in the insert style.
+func (av *apacheView) InsertCookie(tls bool) (string, error) {
+	s := av.C.Sticky
+	return apacheQuote(s.Cookie + "=.%{BALANCER_WORKER_ROUTE}e" + s.InsertedAttributes(tls))
 }
 
 type apacheListen struct {
@@ -134,6 +143,9 @@ func newApacheView(v *view) (*apacheView, error) {
 	if av.MPM.ServerLimit > ApacheMaxServerLimit {
 		return nil, fmt.Errorf("apache: max_connections %d needs ServerLimit %d, above Apache's %d; see lbgen explain L-apache-max-connections",
 			v.C.MaxConnections, av.MPM.ServerLimit, ApacheMaxServerLimit)
+	}
+	if v.C.Sticky.Style == model.StyleExact {
+		return nil, errors.New("apache: mod_proxy_balancer reads a route only after a \".\" in the cookie value (sticky.style exact); see lbgen explain L-apache-sticky-style")
 	}
 	if len(av.Sticky) > ApacheMaxField {
 		return nil, fmt.Errorf("apache: stickysession %q is longer than %d characters", av.Sticky, ApacheMaxField)

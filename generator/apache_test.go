@@ -22,6 +22,9 @@ func TestApacheVariantsAccept(t *testing.T) {
 	for _, file := range clusterFiles(t) {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		c, _ := load(t, file)
+		if refused(c, generator.Apache) {
+			continue
+		}
 		t.Run(name+"/wstunnel", func(t *testing.T) {
 			opts := options(file)
 			opts.ApacheWSTunnel = true

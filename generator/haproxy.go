@@ -265,6 +265,17 @@ func (hv *haproxyView) nodes() {
 	}
 }
 
+// InsertCookie is the Set-Cookie value that pins a session to node n in
+// the insert style, with Secure for clients of TLS listeners.
+func (hv *haproxyView) InsertCookie(n haproxyNode) (string, error) {
+	s := hv.C.Sticky
+	v := s.Cookie + "=." + n.Name + s.InsertedAttributes(false)
+	if err := checkUserString(v); err != nil {
+		return "", err
+	}
+	return `"` + v + "%[var(" + hv.Var + `_secure)]"`, nil
+}
+
 func (hv *haproxyView) addFrontend(g listenerGroup) {
 	backend := hv.Backends[0].Name
 	if g.UpstreamTLS {

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"time"
 
@@ -26,6 +27,13 @@ type nginxView struct {
 	RetryWithin time.Duration
 	CookieRegex string
 	ParamRegex  string
+	// RouteRegex captures the route from the sticky value.
+	RouteRegex string
+	// Served maps the address that answered, the last of $upstream_addr,
+	// to its node, and InsertValue is the cookie set from it: the insert
+	// style only.
+	Served      []nginxCandidate
+	InsertValue string
 	// Candidates map a route, case-insensitively, to "Name First Retry":
 	// the exact name, so the exact match can be checked, then the group
 	// tried first and the group tried next.
@@ -128,6 +136,15 @@ func newNginxView(v *view) (*nginxView, error) {
 	if p := v.C.Sticky.Param; p != "" {
 		nv.ParamRegex = `(?:^|&)` + regexp.QuoteMeta(p) + `=([^&]*)`
 	}
+	nv.RouteRegex = `^(.*)$`
+	if v.C.Sticky.RouteAfterDot() {
+		nv.RouteRegex = `^[^.]*\.(.*)$`
+	}
+	if v.C.Sticky.Style == model.StyleInsert {
+		if err := nv.insert(); err != nil {
+			return nil, err
+		}
+	}
 	longest := 0
 	for _, n := range v.Routed {
 		first, retry := "node_"+n.Ident, "rr"
@@ -185,6 +202,38 @@ func newNginxView(v *view) (*nginxView, error) {
 	nv.LimitConn = v.C.MaxConnections <= nginxMaxLimitConn
 	nv.WorkerConnections, nv.OpenFiles = nginxCapacity(v.C.MaxConnections, nv.keepalive(), len(v.Listeners))
 	return nv, nil
+}
+
+// insert builds the maps that set the insert style's cookie. nginx names
+// the node that answered only by its address, so every node needs an IP
+// address (validate refuses host names for this style).
+func (nv *nginxView) insert() error {
+	for _, n := range nv.Routed {
+		if _, err := netip.ParseAddr(n.Host); err != nil {
+			return fmt.Errorf("nginx: node %s has a host name, which the insert style cannot map back to it; see lbgen explain L-nginx-insert-host", n.Name)
+		}
+		for _, addr := range []string{n.Addr, n.TLSAddr} {
+			if addr == "" {
+				continue
+			}
+			key, err := nginxRegexQuote(`~(?:^|\s)` + regexp.QuoteMeta(addr) + `$`)
+			if err != nil {
+				return err
+			}
+			name, err := nginxQuote(n.Name)
+			if err != nil {
+				return err
+			}
+			nv.Served = append(nv.Served, nginxCandidate{Key: key, Value: name})
+		}
+	}
+	s := nv.C.Sticky
+	fixed := s.Cookie + "=." + s.InsertedAttributes(false)
+	if err := checkInert(fixed, ""); err != nil {
+		return err
+	}
+	nv.InsertValue = `"` + s.Cookie + "=.$1" + s.InsertedAttributes(false) + nv.Var + `_secure"`
+	return nil
 }
 
 // nginxCapacity sizes one worker for max clients. Any worker may end up

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lbgen/lbgen/model"
 )
 
 // errReadTimeout ends an attempt whose node stayed silent for timeouts.read.
@@ -124,7 +126,11 @@ func (d dispatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 	for {
 		res, err := d.attempt(req, ex)
 		var ce *connectError
-		if err == nil || !errors.As(err, &ce) || !d.p.next(ex, err) {
+		if err == nil {
+			d.p.insertCookie(ex, res)
+			return res, nil
+		}
+		if !errors.As(err, &ce) || !d.p.next(ex, err) {
 			return res, err
 		}
 	}
@@ -168,6 +174,16 @@ func (d dispatcher) attempt(req *http.Request, ex *exchange) (*http.Response, er
 	res.Body = d.p.openTunnel(rwc, func() { cancel(nil) })
 	ex.tunnel = true
 	return res, nil
+}
+
+// insertCookie pins a session to the node that answered it, in the insert
+// style, when the request's route did not already name that node.
+func (p *Proxy) insertCookie(ex *exchange, res *http.Response) {
+	s := p.c.Sticky
+	if s.Style != model.StyleInsert || ex.node == nil || ex.route == ex.node.Name {
+		return
+	}
+	res.Header.Add("Set-Cookie", s.InsertedCookie(ex.node.Name, ex.h.l.TLS))
 }
 
 // readTimer cancels an attempt when its node stays silent for the read

@@ -76,7 +76,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	c := h.p.c
 	value, _ := stickyValue(r.URL.RawQuery, r.Header["Cookie"], c.Sticky.Param, c.Sticky.Cookie)
-	ex.route = routeOf(value)
+	ex.route = value
+	if c.Sticky.RouteAfterDot() {
+		ex.route = routeOf(value)
+	}
 	ex.websocket = c.WebSocketEnabled() && isWebSocket(r.Header)
 	if !h.p.choose(ex, ex.route) {
 		http.Error(rec, http.StatusText(http.StatusBadGateway), http.StatusBadGateway)

@@ -16,11 +16,13 @@ import (
 
 // reply is what a load balancer answered to one request.
 type reply struct {
-	Status  int
-	Node    string // node name (or "fallback:NAME") that answered, if any
-	Answer  testbackend.Answer
-	Body    string
-	Elapsed time.Duration
+	Status int
+	Node   string // node name (or "fallback:NAME") that answered, if any
+	Answer testbackend.Answer
+	Body   string
+	// SetCookie holds the answer's Set-Cookie lines.
+	SetCookie []string
+	Elapsed   time.Duration
 }
 
 func (r reply) String() string {
@@ -115,7 +117,7 @@ func (c *client) do(ctx context.Context, r request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	rep := reply{Status: resp.StatusCode, Body: string(body), Elapsed: time.Since(start)}
+	rep := reply{Status: resp.StatusCode, Body: string(body), SetCookie: resp.Header.Values("Set-Cookie"), Elapsed: time.Since(start)}
 	if a, err := testbackend.ParseAnswer(body); err == nil && a.Node != "" {
 		rep.Answer, rep.Node = a, c.sandbox.NodeOf(a.Node)
 	} else if name := resp.Header.Get("X-Node"); name != "" {

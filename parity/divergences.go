@@ -25,6 +25,8 @@ var divergences = []divergence{
 		"Apache cannot limit a chunked body it proxies; public listeners answer 411 to chunked bodies"},
 	{"apache", "max-body", "chunked-over-limit internal", "status 200, whole body at the node",
 		"Apache cannot limit a chunked body it proxies; internal listeners pass chunked bodies unlimited"},
+	{"apache", "standby-serves-when-actives-down", "standby-answer-pins", "sets no cookie",
+		"Apache's standby members carry no route, so that their sessions return to active nodes; an answer from one sets no cookie"},
 	{"haproxy", "max-body", "chunked-over-limit public", "status 411",
 		"HAProxy 2.6 cannot count a chunked body it streams; public listeners answer 411 to chunked bodies"},
 	{"haproxy", "max-body", "chunked-over-limit internal", "status 200, whole body at the node",

@@ -1,6 +1,7 @@
 package parity
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
@@ -20,49 +21,61 @@ var mutants = []struct {
 	scenario string
 	find     *regexp.Regexp
 	replace  string
+	// cluster names the fixture the mutant is planted in; "" is cobrowse.
+	cluster string
 }{
 	{"nginx without a body limit", generator.Nginx, "max-body",
-		regexp.MustCompile(`client_max_body_size \S+;`), "client_max_body_size 0;"},
+		regexp.MustCompile(`client_max_body_size \S+;`), "client_max_body_size 0;", ""},
 	{"apache without the Content-Length 413 rule", generator.Apache, "max-body",
-		regexp.MustCompile(`(?m)^ *RewriteCond %\{HTTP:Content-Length\}.*\n.*R=413.*\n`), ""},
+		regexp.MustCompile(`(?m)^ *RewriteCond %\{HTTP:Content-Length\}.*\n.*R=413.*\n`), "", ""},
 	{"haproxy without deny_status 413", generator.HAProxy, "max-body",
-		regexp.MustCompile(`(?m)^.*deny_status 413.*\n`), ""},
+		regexp.MustCompile(`(?m)^.*deny_status 413.*\n`), "", ""},
 	{"nginx read timeout of an hour", generator.Nginx, "hung-node-times-out",
-		regexp.MustCompile(`proxy_read_timeout 2s;`), "proxy_read_timeout 1h;"},
+		regexp.MustCompile(`proxy_read_timeout 2s;`), "proxy_read_timeout 1h;", ""},
 	{"apache member timeout of an hour", generator.Apache, "hung-node-times-out",
-		regexp.MustCompile(`timeout=2 `), "timeout=3600 "},
+		regexp.MustCompile(`timeout=2 `), "timeout=3600 ", ""},
 	{"haproxy server timeout of an hour", generator.HAProxy, "hung-node-times-out",
-		regexp.MustCompile(`timeout server 2s`), "timeout server 1h"},
+		regexp.MustCompile(`timeout server 2s`), "timeout server 1h", ""},
 	{"nginx route matched ignoring case", generator.Nginx, "case-variant-route",
-		regexp.MustCompile(`"~\^\(\\S\+\) \\1 `), `"~*^(\S+) \1 `},
+		regexp.MustCompile(`"~\^\(\\S\+\) \\1 `), `"~*^(\S+) \1 `, ""},
 	{"haproxy route matched ignoring case", generator.HAProxy, "case-variant-route",
-		regexp.MustCompile(`-m str `), "-m str -i "},
+		regexp.MustCompile(`-m str `), "-m str -i ", ""},
+	{"nginx cookie inserted on every answer", generator.Nginx, "insert-pins-new-session",
+		regexp.MustCompile(`(?m)^ *"~\^\(\\S\+\) \\1\$" "";\n`), "", "insert"},
+	{"apache inserted cookie without Secure", generator.Apache, "insert-pins-new-session",
+		regexp.MustCompile(`; Secure"`), `"`, "insert"},
+	{"haproxy inserted cookie for the whole site", generator.HAProxy, "insert-pins-new-session",
+		regexp.MustCompile(`Path=/shop;`), "Path=/;", "insert"},
+	{"nginx exact route without a leading dot", generator.Nginx, "exact-value-whole",
+		regexp.MustCompile(`"~\^\(\.\*\)\$" \$1;`), `"~^\.?(.*)$$" $$1;`, "exact"},
 }
 
-// TestMutantsFail plants each mutant in the cobrowse sample's config and
-// expects its scenario to fail, not to pass or pass as a divergence.
+// TestMutantsFail plants each mutant in its fixture's config (the
+// cobrowse sample unless it names another) and expects its scenario to
+// fail, not to pass or pass as a divergence.
 func TestMutantsFail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("parity starts real servers")
 	}
-	file := filepath.Join("..", "testdata", "clusters", "cobrowse.yaml")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, diags := validate.Load(file, data)
-	if c == nil {
-		t.Fatalf("invalid fixture: %v", diags)
-	}
 	for _, m := range mutants {
 		t.Run(m.name, func(t *testing.T) {
+			name := cmp.Or(m.cluster, "cobrowse")
+			file := filepath.Join("..", "testdata", "clusters", name+".yaml")
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, diags := validate.Load(file, data)
+			if c == nil {
+				t.Fatalf("invalid fixture: %v", diags)
+			}
 			planted := false
 			r := serverRunner{target: m.target, mutate: func(b []byte) []byte {
 				out := m.find.ReplaceAll(b, []byte(m.replace))
 				planted = planted || string(out) != string(b)
 				return out
 			}}
-			rep, err := run(context.Background(), c, "cobrowse", []Runner{r}, Options{Scenarios: []string{m.scenario}})
+			rep, err := run(context.Background(), c, name, []Runner{r}, Options{Scenarios: []string{m.scenario}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/lbgen/lbgen/model"
 	"github.com/lbgen/lbgen/outdir"
 	"github.com/lbgen/lbgen/proxy"
+	"github.com/lbgen/lbgen/validate"
 )
 
 // Runner starts one load balancer on a sandboxed cluster.
@@ -188,6 +189,12 @@ func run(ctx context.Context, c *model.Cluster, name string, runners []Runner, o
 	}
 	for _, r := range runners {
 		rep.Runners = append(rep.Runners, r.Name())
+		if why := refusal(r, s.Cluster); why != "" {
+			for _, sc := range rep.Scenarios {
+				rep.Results = append(rep.Results, Result{Scenario: sc, Rule: ruleOf(sc), Runner: r.Name(), Status: NotApplies, Detail: why})
+			}
+			continue
+		}
 		results, err := runOne(ctx, s, r, dir, rep.Scenarios, opts.Progress)
 		if err != nil {
 			return nil, err
@@ -195,6 +202,26 @@ func run(ctx context.Context, c *model.Cluster, name string, runners []Runner, o
 		rep.Results = append(rep.Results, results...)
 	}
 	return rep, nil
+}
+
+// refusal says why a runner's target cannot express the cluster (its
+// lints refuse it, so lbgen renders nothing), or "".
+func refusal(r Runner, c *model.Cluster) string {
+	sr, ok := r.(serverRunner)
+	if !ok {
+		return ""
+	}
+	for _, d := range validate.Target(c, sr.target) {
+		if d.Severity == model.SevError {
+			return fmt.Sprintf("%s cannot express this cluster: %s (%s)", sr.target, d.Message, d.Code)
+		}
+	}
+	return ""
+}
+
+func ruleOf(name string) string {
+	i := slices.IndexFunc(scenarios, func(sc scenario) bool { return sc.name == name })
+	return scenarios[i].rule
 }
 
 func selectRunners(names []string) ([]Runner, error) {

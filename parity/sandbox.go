@@ -118,7 +118,12 @@ func (s *Sandbox) nodes() error {
 	mode := sc.UpstreamMode()
 	for i, n := range sc.Nodes {
 		name := backendName("node", i, n.Name)
-		opts := testbackend.Options{Name: name, CookieName: sc.Sticky.Cookie, HealthStatus: sc.Health.ExpectStatus}
+		opts := testbackend.Options{Name: name, HealthStatus: sc.Health.ExpectStatus}
+		if sc.Sticky.Style == model.StyleRoute {
+			// The application's own cookie; in the other styles the
+			// balancer sets it, or the application writes another form.
+			opts.CookieName = sc.Sticky.Cookie
+		}
 		var set node
 		if mode != model.UpstreamTLS {
 			b, err := testbackend.Start(opts)

@@ -71,7 +71,45 @@ func kind(c *client) string {
 	return "public"
 }
 
-func (e *env) sticky(route string) string { return e.c().Sticky.Cookie + "=" + route }
+func (e *env) sticky(value string) string { return e.c().Sticky.Cookie + "=" + value }
+
+// value is the sticky value that names node n in the cluster's style.
+func (e *env) value(n string) string {
+	if e.c().Sticky.RouteAfterDot() {
+		return "." + n
+	}
+	return n
+}
+
+// valueIn is a sticky value naming node n that carries a session id too
+// where the style allows one.
+func (e *env) valueIn(session, n string) string {
+	if e.c().Sticky.RouteAfterDot() {
+		return session + "." + n
+	}
+	return n
+}
+
+// pin is the cookie that pins a session to node n.
+func (e *env) pin(n string) string { return e.sticky(e.value(n)) }
+
+// needRouteAfterDot limits a scenario to the styles that take the route
+// after the first "." of the value.
+func needRouteAfterDot(e *env) string {
+	if !e.c().Sticky.RouteAfterDot() {
+		return "the route is all of the sticky value (style " + e.c().Sticky.Style + ")"
+	}
+	return ""
+}
+
+func needStyle(style string) func(*env) string {
+	return func(e *env) string {
+		if e.c().Sticky.Style != style {
+			return "needs sticky.style " + style
+		}
+		return ""
+	}
+}
 
 // under returns a request target below the cluster path.
 func (e *env) under(rest string) string {
@@ -121,6 +159,19 @@ func orGET(m string) string {
 		return "GET"
 	}
 	return m
+}
+
+// expectPinned wants a 200 from a node that sets the inserted cookie
+// naming itself, with Secure on TLS listeners.
+func (e *env) expectPinned(c *client, rep reply, what string) error {
+	if rep.Status != http.StatusOK || rep.Node == "" {
+		return fmt.Errorf("%s listener, %s: got %s, want 200 from a node", c.kind(), what, rep)
+	}
+	want := e.c().Sticky.InsertedCookie(rep.Node, c.tls)
+	if got := strings.Join(rep.SetCookie, " | "); got != want {
+		return fmt.Errorf("%s listener, %s answered by %s: Set-Cookie %q, want %q", c.kind(), what, rep.Node, got, want)
+	}
+	return nil
 }
 
 // spread sends n requests and returns the nodes that answered, failing on
@@ -185,7 +236,7 @@ func needActive(n int) func(*env) string {
 var scenarios = []scenario{
 	{name: "sticky-hit", rule: "1,2", run: func(e *env) error {
 		for _, n := range append(slices.Clone(e.active), e.drain...) {
-			for _, v := range []string{"." + n, "session42." + n} {
+			for _, v := range []string{e.value(n), e.valueIn("session42", n)} {
 				if err := e.expectNode(request{target: e.under("x"), cookie: e.sticky(v)}, n); err != nil {
 					return err
 				}
@@ -195,17 +246,17 @@ var scenarios = []scenario{
 	}},
 	{name: "sticky-among-cookies", rule: "1", run: func(e *env) error {
 		n := e.active[len(e.active)-1]
-		return e.expectNode(request{target: e.under("x"), cookie: "a=1; " + e.sticky("."+n) + "; b=.x"}, n)
+		return e.expectNode(request{target: e.under("x"), cookie: "a=1; " + e.pin(n) + "; b=.x"}, n)
 	}},
 	{name: "duplicate-cookie-first-wins", rule: "1", needs: needActive(2), run: func(e *env) error {
 		first, second := e.active[1], e.active[0]
-		return e.expectNode(request{target: e.under("x"), cookie: e.sticky("."+first) + "; " + e.sticky("."+second)}, first)
+		return e.expectNode(request{target: e.under("x"), cookie: e.pin(first) + "; " + e.pin(second)}, first)
 	}},
 	{name: "no-cookie-round-robin", rule: "3", run: func(e *env) error {
 		return e.expectRoundRobin(request{target: e.under("x")}, e.active)
 	}},
 	{name: "unknown-route-round-robin", rule: "3", run: func(e *env) error {
-		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky(".No_Such_Node")}, e.active)
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.pin("No_Such_Node")}, e.active)
 	}},
 	{name: "case-variant-route", rule: "1,3", run: func(e *env) error {
 		n := e.active[0]
@@ -213,20 +264,72 @@ var scenarios = []scenario{
 		if variant == n {
 			variant = strings.ToUpper(n)
 		}
-		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky("." + variant)}, e.active)
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.pin(variant)}, e.active)
 	}},
-	{name: "route-without-dot", rule: "1,3", run: func(e *env) error {
+	{name: "route-without-dot", rule: "1,3", needs: needRouteAfterDot, run: func(e *env) error {
 		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky(e.active[0])}, e.active)
 	}},
-	{name: "route-after-first-dot-only", rule: "1,3", run: func(e *env) error {
+	{name: "route-after-first-dot-only", rule: "1,3", needs: needRouteAfterDot, run: func(e *env) error {
 		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky("a.b." + e.active[0])}, e.active)
+	}},
+	{name: "exact-value-whole", rule: "1,3", needs: needStyle(model.StyleExact), run: func(e *env) error {
+		n := e.active[0]
+		for _, v := range []string{"." + n, "s." + n, n + ".x", " " + n + "x"} {
+			if err := e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky(v)}, e.active); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{name: "insert-pins-new-session", rule: "insert", needs: needStyle(model.StyleInsert), run: func(e *env) error {
+		for _, c := range []*client{e.public, e.tls} {
+			if c == nil {
+				continue
+			}
+			rep, err := c.do(e.ctx, request{target: e.under("x")})
+			if err != nil {
+				return err
+			}
+			if err := e.expectPinned(c, rep, "new session"); err != nil {
+				return err
+			}
+			again, err := c.do(e.ctx, request{target: e.under("x"), cookie: e.pin(rep.Node)})
+			if err != nil {
+				return err
+			}
+			if again.Status != http.StatusOK || again.Node != rep.Node || len(again.SetCookie) > 0 {
+				return fmt.Errorf("%s listener, with the inserted cookie: got %s setting %q, want 200 from %s setting nothing", c.kind(), again, again.SetCookie, rep.Node)
+			}
+		}
+		rep, err := e.get(request{target: e.under("x"), cookie: e.pin("No_Such_Node")})
+		if err != nil {
+			return err
+		}
+		return e.expectPinned(e.public, rep, "unknown route")
+	}},
+	{name: "insert-failover-repins", rule: "insert,3", fresh: true, needs: func(e *env) string {
+		if why := needStyle(model.StyleInsert)(e); why != "" {
+			return why
+		}
+		return needActive(2)(e)
+	}, run: func(e *env) error {
+		dead := e.active[0]
+		e.s.Nodes[dead].Kill()
+		rep, err := e.get(request{target: e.under("x"), cookie: e.pin(dead)})
+		if err != nil {
+			return err
+		}
+		if rep.Node == dead {
+			return fmt.Errorf("session of killed %s: got %s", dead, rep)
+		}
+		return e.expectPinned(e.public, rep, "session of killed "+dead)
 	}},
 	{name: "cookie-name-case", rule: "1,3", run: func(e *env) error {
 		name := strings.ToUpper(e.c().Sticky.Cookie)
 		if name == e.c().Sticky.Cookie {
 			name = strings.ToLower(name)
 		}
-		return e.expectRoundRobin(request{target: e.under("x"), cookie: name + "=." + e.active[0]}, e.active)
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: name + "=" + e.value(e.active[0])}, e.active)
 	}},
 	{name: "junk-cookies", rule: "3", run: func(e *env) error {
 		for _, v := range []string{"", ".", "..", "x.", strings.Repeat("z", 3000), ".%00", "\"." + e.active[0] + "\"", ". " + e.active[0]} {
@@ -244,14 +347,14 @@ var scenarios = []scenario{
 		return needActive(2)(e)
 	}, run: func(e *env) error {
 		a, b := e.active[0], e.active[1]
-		if err := e.expectNode(request{target: e.under("x?" + e.param + "=." + b), cookie: e.sticky("." + a)}, b); err != nil {
+		if err := e.expectNode(request{target: e.under("x?" + e.param + "=" + e.value(b)), cookie: e.pin(a)}, b); err != nil {
 			return err
 		}
-		if err := e.expectNode(request{target: e.under("x?q=1&" + e.param + "=s." + b)}, b); err != nil {
+		if err := e.expectNode(request{target: e.under("x?q=1&" + e.param + "=" + e.valueIn("s", b))}, b); err != nil {
 			return err
 		}
 		// Only a whole parameter name counts: x<param> is another parameter.
-		r := request{target: e.under("x?x" + e.param + "=." + b), cookie: e.sticky("." + a)}
+		r := request{target: e.under("x?x" + e.param + "=" + e.value(b)), cookie: e.pin(a)}
 		rep, err := e.get(r)
 		if err != nil {
 			return err
@@ -275,7 +378,7 @@ var scenarios = []scenario{
 		}
 		return ""
 	}, run: func(e *env) error {
-		if err := e.expectNode(request{target: e.under("x"), cookie: e.sticky("." + e.drain[0])}, e.drain[0]); err != nil {
+		if err := e.expectNode(request{target: e.under("x"), cookie: e.pin(e.drain[0])}, e.drain[0]); err != nil {
 			return err
 		}
 		got, err := e.spread(4*len(e.active)+2, request{target: e.under("x")})
@@ -294,7 +397,7 @@ var scenarios = []scenario{
 		// already send to their nodes does not count.
 		busy := e.active[0]
 		for range 8 * len(e.active) {
-			if err := e.expectNode(request{target: e.under("x"), cookie: e.sticky("." + busy)}, busy); err != nil {
+			if err := e.expectNode(request{target: e.under("x"), cookie: e.pin(busy)}, busy); err != nil {
 				return err
 			}
 		}
@@ -318,7 +421,7 @@ var scenarios = []scenario{
 		if err := e.expectRoundRobin(request{target: e.under("x")}, e.active); err != nil {
 			return err
 		}
-		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky("." + e.standby[0])}, e.active)
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.pin(e.standby[0])}, e.active)
 	}},
 	{name: "standby-serves-when-actives-down", rule: "2,5", fresh: true, needs: needStandby, run: func(e *env) error {
 		for _, n := range e.active {
@@ -329,18 +432,34 @@ var scenarios = []scenario{
 		}); err != nil {
 			return err
 		}
+		if e.c().Sticky.Style == model.StyleInsert {
+			rep, err := e.get(request{target: e.under("x")})
+			if err != nil {
+				return err
+			}
+			got := "pins the session"
+			switch {
+			case len(rep.SetCookie) == 0:
+				got = "sets no cookie"
+			case e.expectPinned(e.public, rep, "standby") != nil:
+				got = fmt.Sprintf("sets %q", rep.SetCookie)
+			}
+			if !e.accept("standby-answer-pins", got, "pins the session") {
+				return fmt.Errorf("answer from standby %s %s, want the inserted cookie naming it", rep.Node, got)
+			}
+		}
 		// Like every rule about down nodes, this holds once the balancer has
 		// seen the actives fail; nginx learns that per upstream group.
 		last := e.standby[len(e.standby)-1]
 		return e.eventually(5*time.Second, func() error {
-			return e.expectNode(request{target: e.under("x"), cookie: e.sticky("." + last)}, last)
+			return e.expectNode(request{target: e.under("x"), cookie: e.pin(last)}, last)
 		})
 	}},
 	{name: "killed-node-fails-over", rule: "3,7", fresh: true, needs: needActive(2), run: func(e *env) error {
 		dead := e.active[0]
 		e.s.Nodes[dead].Kill()
 		for i := range 3 {
-			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + dead)})
+			rep, err := e.get(request{target: e.under("x"), cookie: e.pin(dead)})
 			if err != nil {
 				return err
 			}
@@ -357,7 +476,7 @@ var scenarios = []scenario{
 		dead := e.active[0]
 		e.s.Nodes[dead].Kill()
 		body := bytes.Repeat([]byte("lbgen-post "), 1000)
-		rep, err := e.get(request{method: "POST", target: e.under("submit"), cookie: e.sticky("." + dead), body: body})
+		rep, err := e.get(request{method: "POST", target: e.under("submit"), cookie: e.pin(dead), body: body})
 		if err != nil {
 			return err
 		}
@@ -373,7 +492,7 @@ var scenarios = []scenario{
 		slow := 0
 		var times []string
 		for i := range 6 {
-			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + dead)})
+			rep, err := e.get(request{target: e.under("x"), cookie: e.pin(dead)})
 			if err != nil {
 				return err
 			}
@@ -396,7 +515,7 @@ var scenarios = []scenario{
 		// A target that never times out fails soon after the read timeout.
 		patient := *e.public
 		patient.timeout = sandboxRead + 3*time.Second
-		rep, err := patient.do(e.ctx, request{target: e.under("x"), cookie: e.sticky("." + hung)})
+		rep, err := patient.do(e.ctx, request{target: e.under("x"), cookie: e.pin(hung)})
 		if err != nil {
 			return err
 		}
@@ -409,7 +528,7 @@ var scenarios = []scenario{
 		// Then the node is out: the session is served elsewhere without
 		// waiting for the read timeout again.
 		return e.eventually(3*sandboxRead, func() error {
-			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + hung)})
+			rep, err := e.get(request{target: e.under("x"), cookie: e.pin(hung)})
 			if err != nil {
 				return err
 			}
@@ -422,12 +541,12 @@ var scenarios = []scenario{
 	{name: "node-recovers", rule: "7", fresh: true, needs: needActive(2), run: func(e *env) error {
 		n := e.active[0]
 		e.s.Nodes[n].Kill()
-		if _, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + n)}); err != nil {
+		if _, err := e.get(request{target: e.under("x"), cookie: e.pin(n)}); err != nil {
 			return err
 		}
 		e.s.Nodes[n].Recover()
 		return e.eventually(10*time.Second, func() error {
-			return e.expectNode(request{target: e.under("x"), cookie: e.sticky("." + n)}, n)
+			return e.expectNode(request{target: e.under("x"), cookie: e.pin(n)}, n)
 		})
 	}},
 	{name: "active-health-check", rule: "7", fresh: true, needs: needActive(2), run: func(e *env) error {
@@ -436,7 +555,7 @@ var scenarios = []scenario{
 		n := e.active[0]
 		e.s.Nodes[n].SetHealthy(false)
 		wait := sandboxInterval*(sandboxFails+sandboxPasses) + 2*time.Second
-		r := request{target: e.under("x"), cookie: e.sticky("." + n)}
+		r := request{target: e.under("x"), cookie: e.pin(n)}
 		errKept := errors.New("kept")
 		err := e.eventually(wait, func() error {
 			rep, err := e.get(r)
@@ -470,7 +589,7 @@ var scenarios = []scenario{
 		for _, b := range e.s.Nodes {
 			b.Kill()
 		}
-		r := request{target: e.under("x"), cookie: e.sticky("." + e.active[0])}
+		r := request{target: e.under("x"), cookie: e.pin(e.active[0])}
 		if len(e.c().Fallback) == 0 {
 			rep, err := e.get(r)
 			if err != nil {
@@ -494,16 +613,16 @@ var scenarios = []scenario{
 	}},
 	{name: "websocket-sticky", rule: "8", needs: needWebSocket, run: func(e *env) error {
 		n := e.active[len(e.active)-1]
-		return e.websocket(e.sticky("."+n), n, 0)
+		return e.websocket(e.pin(n), n, 0)
 	}},
 	{name: "websocket-idle-timeout", rule: "8", fresh: true, needs: needWebSocket, run: func(e *env) error {
 		n := e.active[0]
 		// Idle longer than the read timeout but within the tunnel timeout
 		// keeps the tunnel; idle past the tunnel timeout ends it.
-		if err := e.websocket(e.sticky("."+n), n, sandboxRead+500*time.Millisecond); err != nil {
+		if err := e.websocket(e.pin(n), n, sandboxRead+500*time.Millisecond); err != nil {
 			return err
 		}
-		ws, err := e.dialWS(e.sticky("." + n))
+		ws, err := e.dialWS(e.pin(n))
 		if err != nil {
 			return err
 		}
@@ -522,7 +641,7 @@ var scenarios = []scenario{
 	}, run: func(e *env) error {
 		dead := e.active[0]
 		e.s.Nodes[dead].Kill()
-		ws, resp, err := testbackend.DialWebSocket(e.ctx, e.wsURL(), http.Header{"Cookie": {e.sticky("." + dead)}})
+		ws, resp, err := testbackend.DialWebSocket(e.ctx, e.wsURL(), http.Header{"Cookie": {e.pin(dead)}})
 		if err != nil {
 			return fmt.Errorf("WebSocket to killed %s: %v", dead, err)
 		}
@@ -536,7 +655,7 @@ var scenarios = []scenario{
 		n := e.active[0]
 		most := int64(0)
 		for range 4 {
-			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky("." + n)})
+			rep, err := e.get(request{target: e.under("x"), cookie: e.pin(n)})
 			if err != nil {
 				return err
 			}
@@ -565,7 +684,7 @@ var scenarios = []scenario{
 		// tls.upstream: plain reaches nodes over HTTP, tls over HTTPS, match
 		// over the scheme the client used.
 		for _, c := range e.listeners() {
-			rep, err := c.do(e.ctx, request{target: e.under("s"), cookie: e.sticky("." + e.active[0])})
+			rep, err := c.do(e.ctx, request{target: e.under("s"), cookie: e.pin(e.active[0])})
 			if err != nil {
 				return err
 			}
@@ -605,7 +724,7 @@ var scenarios = []scenario{
 	}},
 	{name: "raw-uri", rule: "9", run: func(e *env) error {
 		for _, target := range []string{e.under("a%20b/c%2Fd?x=%26y&z"), e.under("plain"), e.under("p;x=1/%7Euser"), e.under("q?"), e.under("sp%C3%A9cial?%2F=%3F")} {
-			rep, err := e.get(request{target: target, cookie: e.sticky("." + e.active[0])})
+			rep, err := e.get(request{target: target, cookie: e.pin(e.active[0])})
 			if err != nil {
 				return err
 			}
@@ -738,7 +857,7 @@ var scenarios = []scenario{
 		at := bytes.Repeat([]byte{'b'}, int(limit))
 		over := bytes.Repeat([]byte{'b'}, int(limit)+1)
 		upload := func(c *client, body []byte, chunked bool) (reply, error) {
-			return c.do(e.ctx, request{method: "POST", target: e.under("upload"), cookie: e.sticky("." + e.active[0]), body: body, chunked: chunked})
+			return c.do(e.ctx, request{method: "POST", target: e.under("upload"), cookie: e.pin(e.active[0]), body: body, chunked: chunked})
 		}
 		for _, c := range e.listeners() {
 			rep, err := upload(c, at, false)

@@ -4,7 +4,7 @@
 // A Backend speaks HTTP/1.1 with keep-alive, or HTTPS on a throwaway
 // certificate, and only ever listens on 127.0.0.1:
 //
-//   - paths whose last segment is health, about or isAlive answer
+//   - paths whose last segment is health, about, isAlive or ready answer
 //     "OK <name>\n" with status 200 or Options.HealthStatus (503
 //     "DOWN <name>\n" after SetHealthy(false));
 //   - requests with "Upgrade: websocket" become a WebSocket echo that

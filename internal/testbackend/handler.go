@@ -100,7 +100,7 @@ func hashBody(body io.Reader) (int64, []byte, error) {
 
 func isHealthPath(path string) bool {
 	switch path[strings.LastIndexByte(path, '/')+1:] {
-	case "health", "about", "isAlive":
+	case "health", "about", "isAlive", "ready":
 		return true
 	}
 	return false

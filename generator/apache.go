@@ -2,7 +2,6 @@ package generator
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -144,8 +143,8 @@ func newApacheView(v *view) (*apacheView, error) {
 		return nil, fmt.Errorf("apache: max_connections %d needs ServerLimit %d, above Apache's %d; see lbgen explain L-apache-max-connections",
 			v.C.MaxConnections, av.MPM.ServerLimit, ApacheMaxServerLimit)
 	}
-	if v.C.Sticky.Style == model.StyleExact {
-		return nil, errors.New("apache: mod_proxy_balancer reads a route only after a \".\" in the cookie value (sticky.style exact); see lbgen explain L-apache-sticky-style")
+	if s := v.C.Sticky.Style; s == model.StyleExact || s == model.StyleHash {
+		return nil, fmt.Errorf("apache: mod_proxy_balancer routes only by the text after a \".\" in the cookie value, not by sticky.style %s; see lbgen explain L-apache-sticky-style", s)
 	}
 	if len(av.Sticky) > ApacheMaxField {
 		return nil, fmt.Errorf("apache: stickysession %q is longer than %d characters", av.Sticky, ApacheMaxField)

@@ -314,13 +314,17 @@ func (hv *haproxyView) nameFrontends() {
 	}
 }
 
-// NodesIn lists the nodes in one state: drain nodes keep their routes when
-// new sessions go to a fallback data center, and a standby route is
-// honoured only while no active node is up.
-func (hv *haproxyView) NodesIn(state string) []haproxyNode {
+// RoutedIn lists the nodes a route can name in one state, or in every
+// state for "": drain nodes keep their routes when new sessions go to a
+// fallback data center, and a standby route is honoured only while no
+// active node is up. The hash style has no routes.
+func (hv *haproxyView) RoutedIn(state string) []haproxyNode {
 	var out []haproxyNode
+	if hv.C.Sticky.Style == model.StyleHash {
+		return nil
+	}
 	for _, n := range hv.Servers {
-		if n.State == state {
+		if state == "" || n.State == state {
 			out = append(out, n)
 		}
 	}

@@ -34,6 +34,9 @@ type nginxView struct {
 	// style only.
 	Served      []nginxCandidate
 	InsertValue string
+	// HashKey is the variable the round-robin group hashes in the hash
+	// style, which has no routes.
+	HashKey string
 	// Candidates map a route, case-insensitively, to "Name First Retry":
 	// the exact name, so the exact match can be checked, then the group
 	// tried first and the group tried next.
@@ -71,6 +74,8 @@ type nginxUpstream struct {
 	Keepalive int
 	// Twin says the second server is the disabled twin of the first.
 	Twin bool
+	// Hash is the key of a consistent-hash group.
+	Hash string
 }
 
 // nginxPeer is a server line; Addr is already an nginx token.
@@ -96,9 +101,12 @@ type nginxServer struct {
 	// Scheme and UpstreamPrefix say how requests continue to the nodes.
 	Scheme         string
 	UpstreamPrefix string
-	Proxied        []string
-	Denied         []string
-	Named          []nginxNamed
+	// Pass is the first attempt's proxy_pass: the route's group, or the
+	// round-robin group when there are no routes.
+	Pass    string
+	Proxied []string
+	Denied  []string
+	Named   []nginxNamed
 }
 
 type nginxListen struct {
@@ -136,6 +144,12 @@ func newNginxView(v *view) (*nginxView, error) {
 	if p := v.C.Sticky.Param; p != "" {
 		nv.ParamRegex = `(?:^|&)` + regexp.QuoteMeta(p) + `=([^&]*)`
 	}
+	if v.C.Sticky.Style == model.StyleHash {
+		nv.HashKey = nv.Var + "_cookie"
+		if nv.ParamRegex != "" {
+			nv.HashKey = nv.Var + "_sticky"
+		}
+	}
 	nv.RouteRegex = `^(.*)$`
 	if v.C.Sticky.RouteAfterDot() {
 		nv.RouteRegex = `^[^.]*\.(.*)$`
@@ -146,7 +160,7 @@ func newNginxView(v *view) (*nginxView, error) {
 		}
 	}
 	longest := 0
-	for _, n := range v.Routed {
+	for _, n := range nv.routed() {
 		first, retry := "node_"+n.Ident, "rr"
 		if n.State == model.StateStandby {
 			// Active nodes first; the standby node only once they are all down.
@@ -291,6 +305,9 @@ func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 	prefix := nv.upstreamPrefix(scheme)
 	rr := nginxUpstream{Name: prefix + "rr", Keepalive: nginxKeepaliveRR,
 		Comment: "New sessions: weighted round robin over active nodes; standby nodes only when none is up."}
+	if nv.HashKey != "" {
+		rr.Comment, rr.Hash = "Every request: the sticky value's consistent hash over active nodes.", nv.HashKey
+	}
 	peers := map[string]nginxPeer{}
 	for _, n := range nv.Routed {
 		p, err := nv.peer(n, scheme)
@@ -312,7 +329,7 @@ func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 		ups = append(ups, nginxUpstream{Name: prefix + "active", Keepalive: nginxKeepaliveRR,
 			Comment: "Routes to standby nodes: active nodes while any is up.", Servers: rr.Servers[:len(nv.Active)]})
 	}
-	for _, n := range nv.Routed {
+	for _, n := range nv.routed() {
 		p := peers[n.Name]
 		comment := fmt.Sprintf("Route %s (%s).", n.Name, n.State)
 		if n.State == model.StateStandby {
@@ -322,6 +339,14 @@ func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 			Comment: comment, Servers: []nginxPeer{p, {Addr: p.Addr, Down: true}}, Twin: true})
 	}
 	return ups, nil
+}
+
+// routed lists the nodes a route can name: none in the hash style.
+func (nv *nginxView) routed() []nodeView {
+	if nv.HashKey != "" {
+		return nil
+	}
+	return nv.Routed
 }
 
 func (nv *nginxView) upstreamPrefix(scheme string) string {
@@ -337,6 +362,10 @@ func (nv *nginxView) addServer(g listenerGroup) {
 		UpstreamPrefix: nv.upstreamPrefix(scheme), Proxied: g.Served}
 	for _, l := range g.Listeners {
 		s.Listens = append(s.Listens, nginxListen{Addr: nginxListenAddr(l), TLS: l.TLS})
+	}
+	s.Pass = scheme + "://" + s.UpstreamPrefix + nv.Var + "_upstream"
+	if nv.HashKey != "" {
+		s.Pass = scheme + "://" + s.UpstreamPrefix + "rr"
 	}
 	s.Named = nv.named(s)
 	if !g.Internal {
@@ -430,7 +459,7 @@ func (nv *nginxView) named(s nginxServer) []nginxNamed {
 		name := nv.Prefix + "_" + variant
 		if variant != "" {
 			out = append(out, nginxNamed{Name: nv.Prefix + "_websocket", Tunnel: true, Next: name + tiers[0].suffix,
-				Pass: s.Scheme + "://" + s.UpstreamPrefix + nv.Var + "_upstream"})
+				Pass: s.Pass})
 		}
 		for i, t := range tiers {
 			n := nginxNamed{Name: name + t.suffix, Guard: true, Tunnel: variant != "", SSLName: t.sslName, Pass: t.pass}

@@ -41,7 +41,7 @@ type Cluster struct {
 
 // Sticky says where the stickiness value is carried and how it names a node.
 type Sticky struct {
-	Style  string        `yaml:"style" doc:"route (default): the application sets the cookie to a value ending in \".\" + node name; insert: the load balancer sets it to \".\" + node name; exact: the application sets it to the node name"`
+	Style  string        `yaml:"style" doc:"route (default): the application sets the cookie to a value ending in \".\" + node name; insert: the load balancer sets it to \".\" + node name; exact: the application sets it to the node name; hash: the value names no node, its consistent hash picks one"`
 	Cookie string        `yaml:"cookie" doc:"the cookie that carries the stickiness value"`
 	Param  string        `yaml:"param" doc:"a query parameter carrying the same value; read before the cookie"`
 	Insert *StickyInsert `yaml:"insert" doc:"the attributes of the cookie the load balancer sets; style insert only"`
@@ -52,6 +52,7 @@ const (
 	StyleRoute  = "route"  // the text after the first "." (Tomcat jvmRoute, mod_proxy_balancer)
 	StyleInsert = "insert" // as route, and the load balancer sets the cookie
 	StyleExact  = "exact"  // the whole value
+	StyleHash   = "hash"   // no route: a consistent hash of the value picks the node
 )
 
 // StickyInsert holds the attributes of the cookie the load balancer sets.
@@ -145,7 +146,7 @@ type Admin struct {
 
 // RouteAfterDot reports whether the route is the text after the first "."
 // of the stickiness value, as for the route and insert styles.
-func (s Sticky) RouteAfterDot() bool { return s.Style != StyleExact }
+func (s Sticky) RouteAfterDot() bool { return s.Style == StyleRoute || s.Style == StyleInsert }
 
 // InsertedCookie is the Set-Cookie value a load balancer sends in the
 // insert style when node answers a request that was not routed to it; tls

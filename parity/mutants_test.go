@@ -46,6 +46,10 @@ var mutants = []struct {
 		regexp.MustCompile(`; Secure"`), `"`, "insert"},
 	{"haproxy inserted cookie for the whole site", generator.HAProxy, "insert-pins-new-session",
 		regexp.MustCompile(`Path=/shop;`), "Path=/;", "insert"},
+	{"nginx without the hash", generator.Nginx, "hash-value-keeps-node",
+		regexp.MustCompile(`(?m)^ *hash \S+ consistent;\n`), "", "hash"},
+	{"haproxy hashing the empty value", generator.HAProxy, "hash-value-keeps-node",
+		regexp.MustCompile(`balance hash var\(txn\.lbgen_sso_key\)`), "balance hash var(txn.lbgen_sso_sticky)", "hash"},
 	{"nginx exact route without a leading dot", generator.Nginx, "exact-value-whole",
 		regexp.MustCompile(`"~\^\(\.\*\)\$" \$1;`), `"~^\.?(.*)$$" $$1;`, "exact"},
 }

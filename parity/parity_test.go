@@ -16,7 +16,7 @@ import (
 // sample, the cluster that exercises every state and option, and the seed
 // guide's HTTPS sample, which re-encrypts to the nodes per listener, and
 // one cluster per sticky style beyond route.
-var parityClusters = []string{"cobrowse", "gwe", "generic", "edge", "nows", "seed-nginx-https", "insert", "exact"}
+var parityClusters = []string{"cobrowse", "gwe", "generic", "edge", "nows", "seed-nginx-https", "insert", "exact", "hash"}
 
 // parallelClusters bounds how many clusters run at once. A run mostly
 // waits for timeouts, so clusters overlap well even on two CPUs.

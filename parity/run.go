@@ -248,7 +248,13 @@ func runOne(ctx context.Context, s *Sandbox, r Runner, dir string, selected []st
 	start := func() (func(), error) {
 		starts++
 		s.Reset()
-		return r.Start(ctx, s, filepath.Join(dir, fmt.Sprintf("%s-%d", r.Name(), starts)))
+		stop, err := r.Start(ctx, s, filepath.Join(dir, fmt.Sprintf("%s-%d", r.Name(), starts)))
+		if err == nil && s.Cluster.Sticky.Style == model.StyleHash && s.pins[r.Name()] == nil {
+			if err = newEnv(ctx, s, r.Name(), "").learnPins(); err != nil {
+				stop()
+			}
+		}
+		return stop, err
 	}
 	byName := map[string]Result{}
 	for _, fresh := range []bool{false, true} {

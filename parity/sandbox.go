@@ -39,6 +39,9 @@ type Sandbox struct {
 	Listeners []model.Listener
 	// Notes say how the sandbox differs from the file.
 	Notes []string
+	// pins holds, per runner, a sticky value that lands on each active
+	// node in the hash style, where no value names a node.
+	pins map[string]map[string]string
 }
 
 // node is the test backends standing in for one cluster node: one for

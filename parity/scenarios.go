@@ -2,11 +2,13 @@ package parity
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -73,12 +75,60 @@ func kind(c *client) string {
 
 func (e *env) sticky(value string) string { return e.c().Sticky.Cookie + "=" + value }
 
-// value is the sticky value that names node n in the cluster's style.
+// value is the sticky value that names node n in the cluster's style; in
+// the hash style, one that the runner was seen to send to n.
 func (e *env) value(n string) string {
-	if e.c().Sticky.RouteAfterDot() {
+	switch s := e.c().Sticky; {
+	case s.Style == model.StyleHash:
+		if v, ok := e.s.pins[e.runner][n]; ok {
+			return v
+		}
+		return "no-value-lands-on-" + n
+	case s.RouteAfterDot():
 		return "." + n
 	}
 	return n
+}
+
+// hashValues are the sticky values the hash-style scenarios send.
+func hashValues() []string {
+	out := make([]string, 24)
+	for i := range out {
+		out[i] = fmt.Sprintf("session-%02d", i)
+	}
+	return out
+}
+
+// learnPins finds, for every active node, a sticky value the runner sends
+// there, for the scenarios that pin a session to a node.
+func (e *env) learnPins() error {
+	pins := map[string]string{}
+	for i := 0; i < 400 && len(pins) < len(e.active); i++ {
+		v := fmt.Sprintf("pin-%03d", i)
+		rep, err := e.get(request{target: e.under("x"), cookie: e.sticky(v)})
+		if err != nil {
+			return err
+		}
+		if _, seen := pins[rep.Node]; rep.Status == http.StatusOK && slices.Contains(e.active, rep.Node) && !seen {
+			pins[rep.Node] = v
+		}
+	}
+	if len(pins) < len(e.active) {
+		return fmt.Errorf("400 sticky values landed on %d of the %d active nodes", len(pins), len(e.active))
+	}
+	if e.s.pins == nil {
+		e.s.pins = map[string]map[string]string{}
+	}
+	e.s.pins[e.runner] = pins
+	return nil
+}
+
+// needRoutes limits a scenario to the styles whose values name a node.
+func needRoutes(e *env) string {
+	if e.c().Sticky.Style == model.StyleHash {
+		return "no value names a node (style hash)"
+	}
+	return ""
 }
 
 // valueIn is a sticky value naming node n that carries a session id too
@@ -87,7 +137,7 @@ func (e *env) valueIn(session, n string) string {
 	if e.c().Sticky.RouteAfterDot() {
 		return session + "." + n
 	}
-	return n
+	return e.value(n)
 }
 
 // pin is the cookie that pins a session to node n.
@@ -235,7 +285,11 @@ func needActive(n int) func(*env) string {
 
 var scenarios = []scenario{
 	{name: "sticky-hit", rule: "1,2", run: func(e *env) error {
-		for _, n := range append(slices.Clone(e.active), e.drain...) {
+		nodes := slices.Clone(e.active)
+		if needRoutes(e) == "" {
+			nodes = append(nodes, e.drain...)
+		}
+		for _, n := range nodes {
 			for _, v := range []string{e.value(n), e.valueIn("session42", n)} {
 				if err := e.expectNode(request{target: e.under("x"), cookie: e.sticky(v)}, n); err != nil {
 					return err
@@ -255,10 +309,10 @@ var scenarios = []scenario{
 	{name: "no-cookie-round-robin", rule: "3", run: func(e *env) error {
 		return e.expectRoundRobin(request{target: e.under("x")}, e.active)
 	}},
-	{name: "unknown-route-round-robin", rule: "3", run: func(e *env) error {
+	{name: "unknown-route-round-robin", rule: "3", needs: needRoutes, run: func(e *env) error {
 		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.pin("No_Such_Node")}, e.active)
 	}},
-	{name: "case-variant-route", rule: "1,3", run: func(e *env) error {
+	{name: "case-variant-route", rule: "1,3", needs: needRoutes, run: func(e *env) error {
 		n := e.active[0]
 		variant := strings.ToLower(n)
 		if variant == n {
@@ -277,6 +331,58 @@ var scenarios = []scenario{
 		for _, v := range []string{"." + n, "s." + n, n + ".x", " " + n + "x"} {
 			if err := e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky(v)}, e.active); err != nil {
 				return err
+			}
+		}
+		return nil
+	}},
+	{name: "hash-value-keeps-node", rule: "hash", needs: needStyle(model.StyleHash), run: func(e *env) error {
+		nodes := map[string]bool{}
+		for _, v := range hashValues() {
+			first := ""
+			for range 2 {
+				rep, err := e.get(request{target: e.under("x"), cookie: e.sticky(v)})
+				if err != nil {
+					return err
+				}
+				if rep.Status != http.StatusOK || !slices.Contains(e.active, rep.Node) || (first != "" && rep.Node != first) {
+					return fmt.Errorf("value %q: got %s after %s, want 200 from one active node every time", v, rep, cmp.Or(first, "nothing"))
+				}
+				first = rep.Node
+			}
+			nodes[first] = true
+		}
+		if len(e.active) > 1 && len(nodes) < 2 {
+			return fmt.Errorf("%d values all landed on %v, want them spread over the active nodes %v", len(hashValues()), slices.Sorted(maps.Keys(nodes)), e.active)
+		}
+		// An empty value is no value.
+		return e.expectRoundRobin(request{target: e.under("x"), cookie: e.sticky("")}, e.active)
+	}},
+	{name: "hash-killed-node-moves-only-its-sessions", rule: "hash,3", fresh: true, needs: func(e *env) string {
+		if why := needStyle(model.StyleHash)(e); why != "" {
+			return why
+		}
+		return needActive(2)(e)
+	}, run: func(e *env) error {
+		before := map[string]string{}
+		for _, v := range append(hashValues(), e.value(e.active[0])) {
+			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky(v)})
+			if err != nil {
+				return err
+			}
+			before[v] = rep.Node
+		}
+		dead := e.active[0]
+		e.s.Nodes[dead].Kill()
+		for _, v := range slices.Sorted(maps.Keys(before)) {
+			rep, err := e.get(request{target: e.under("x"), cookie: e.sticky(v)})
+			if err != nil {
+				return err
+			}
+			switch was := before[v]; {
+			case rep.Status != http.StatusOK || rep.Node == dead || !slices.Contains(e.active, rep.Node):
+				return fmt.Errorf("value %q of %s after %s was killed: got %s, want 200 from a live active node", v, was, dead, rep)
+			case was != dead && rep.Node != was:
+				return fmt.Errorf("value %q of %s moved to %s when %s was killed, want it to stay", v, was, rep.Node, dead)
 			}
 		}
 		return nil
@@ -376,7 +482,7 @@ var scenarios = []scenario{
 		if len(e.drain) == 0 {
 			return "cluster has no drain node"
 		}
-		return ""
+		return needRoutes(e)
 	}, run: func(e *env) error {
 		if err := e.expectNode(request{target: e.under("x"), cookie: e.pin(e.drain[0])}, e.drain[0]); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 // Reasons a request went where it went; they appear in the log as reason=.
 const (
 	reasonSticky       = "sticky"          // the route named a node that may take it
+	reasonHash         = "hash"            // the value's point on the consistent-hash ring
 	reasonNoRoute      = "no-route"        // no sticky value, or one without a route
 	reasonUnknownRoute = "unknown-route"   // the route names no node
 	reasonRouteDown    = "route-down"      // the routed node is down or in state down
@@ -46,9 +47,12 @@ type pool struct {
 	mu     sync.Mutex
 	nodes  []*node
 	byName map[string]*node
+	// The consistent-hash rings of the active nodes, by their plain and
+	// TLS addresses; the hash style only.
+	ring, tlsRing *ring
 }
 
-func newPool(nodes []model.Node, h model.Health) *pool {
+func newPool(nodes []model.Node, h model.Health, style string) *pool {
 	p := &pool{byName: make(map[string]*node, len(nodes))}
 	for _, mn := range nodes {
 		n := &node{
@@ -63,7 +67,30 @@ func newPool(nodes []model.Node, h model.Health) *pool {
 		p.byName[n.Name] = n
 	}
 	slices.SortFunc(p.nodes, func(a, b *node) int { return cmp.Compare(a.Name, b.Name) })
+	if style == model.StyleHash {
+		active := slices.DeleteFunc(slices.Clone(p.nodes), func(n *node) bool { return n.State != model.StateActive })
+		p.ring = newRing(active, func(n *node) string { return n.plainAddr })
+		p.tlsRing = newRing(active, func(n *node) string { return n.tlsAddr })
+	}
 	return p
+}
+
+// pickHash chooses the node for a value in the hash style: its point on
+// the ring of active nodes, the next usable one when that node is down,
+// and round robin without a value or when nginx would give up on the ring.
+func (p *pool) pickHash(value string, tls bool) (*node, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if value != "" {
+		r := p.ring
+		if tls {
+			r = p.tlsRing
+		}
+		if n := r.pick(value, func(n *node) bool { return n.health.Up() }); n != nil {
+			return n, reasonHash
+		}
+	}
+	return p.roundRobin(model.StateActive), reasonNoRoute
 }
 
 // pick chooses the node for a route. It returns nil when no local node can

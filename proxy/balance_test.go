@@ -27,7 +27,7 @@ func picks(p *pool, n int) string {
 }
 
 func TestRoundRobinIsSmoothAndWeighted(t *testing.T) {
-	p := newPool([]model.Node{spec("A", 1, model.StateActive), spec("B", 3, model.StateActive)}, model.Health{})
+	p := newPool([]model.Node{spec("A", 1, model.StateActive), spec("B", 3, model.StateActive)}, model.Health{}, model.StyleRoute)
 	// nginx's smooth weighted round robin spreads B's turns around A's.
 	if got, want := picks(p, 8), "B A B B B A B B"; got != want {
 		t.Errorf("order = %s, want %s", got, want)
@@ -35,7 +35,7 @@ func TestRoundRobinIsSmoothAndWeighted(t *testing.T) {
 }
 
 func TestRoundRobinStartsFromNodesSortedByName(t *testing.T) {
-	p := newPool([]model.Node{spec("C", 1, model.StateActive), spec("A", 1, model.StateActive), spec("B", 1, model.StateActive)}, model.Health{})
+	p := newPool([]model.Node{spec("C", 1, model.StateActive), spec("A", 1, model.StateActive), spec("B", 1, model.StateActive)}, model.Health{}, model.StyleRoute)
 	if got, want := picks(p, 6), "A B C A B C"; got != want {
 		t.Errorf("order = %s, want %s", got, want)
 	}
@@ -76,7 +76,7 @@ func TestPick(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPool(tt.nodes, model.Health{})
+			p := newPool(tt.nodes, model.Health{}, model.StyleRoute)
 			for _, name := range tt.down {
 				p.byName[name].health.Down()
 			}
@@ -93,14 +93,14 @@ func TestPick(t *testing.T) {
 }
 
 func TestDrainNeverTakesNewSessions(t *testing.T) {
-	p := newPool([]model.Node{spec("A", 1, model.StateActive), spec("D", 5, model.StateDrain)}, model.Health{})
+	p := newPool([]model.Node{spec("A", 1, model.StateActive), spec("D", 5, model.StateDrain)}, model.Health{}, model.StyleRoute)
 	if got := picks(p, 10); strings.Contains(got, "D") {
 		t.Errorf("round robin picked the drain node: %s", got)
 	}
 }
 
 func TestStandbyRoundRobin(t *testing.T) {
-	p := newPool([]model.Node{spec("A", 1, model.StateActive), spec("S1", 1, model.StateStandby), spec("S2", 2, model.StateStandby)}, model.Health{})
+	p := newPool([]model.Node{spec("A", 1, model.StateActive), spec("S1", 1, model.StateStandby), spec("S2", 2, model.StateStandby)}, model.Health{}, model.StyleRoute)
 	p.byName["A"].health.Down()
 	if got, want := picks(p, 6), "S2 S1 S2 S2 S1 S2"; got != want {
 		t.Errorf("order = %s, want %s", got, want)

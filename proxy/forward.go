@@ -30,6 +30,7 @@ type exchangeKey struct{}
 type exchange struct {
 	h         *handler
 	route     string
+	key       string // the value hashed in the hash style
 	reason    string
 	websocket bool      // a WebSocket upgrade the cluster passes on
 	node      *node     // the node of the current attempt
@@ -79,7 +80,13 @@ type fallback struct {
 // chosen by round robin), else at the first fallback. It reports false
 // when there is neither.
 func (p *Proxy) choose(ex *exchange, route string) bool {
-	n, reason := p.pool.pick(route)
+	var n *node
+	var reason string
+	if p.c.Sticky.Style == model.StyleHash {
+		n, reason = p.pool.pickHash(ex.key, ex.h.tlsUpstream)
+	} else {
+		n, reason = p.pool.pick(route)
+	}
 	switch {
 	case n != nil:
 		ex.node, ex.fallback = n, nil

@@ -76,9 +76,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	c := h.p.c
 	value, _ := stickyValue(r.URL.RawQuery, r.Header["Cookie"], c.Sticky.Param, c.Sticky.Cookie)
-	ex.route = value
-	if c.Sticky.RouteAfterDot() {
+	switch {
+	case c.Sticky.Style == model.StyleHash:
+		ex.key = value
+	case c.Sticky.RouteAfterDot():
 		ex.route = routeOf(value)
+	default:
+		ex.route = value
 	}
 	ex.websocket = c.WebSocketEnabled() && isWebSocket(r.Header)
 	if !h.p.choose(ex, ex.route) {

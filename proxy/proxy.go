@@ -76,7 +76,7 @@ func New(c *model.Cluster, opts Options) (*Proxy, error) {
 	p := &Proxy{
 		c:         c,
 		listeners: c.Listen,
-		pool:      newPool(c.Nodes, c.Health),
+		pool:      newPool(c.Nodes, c.Health, c.Sticky.Style),
 		log:       opts.Log,
 		tunnels:   map[*tunnel]struct{}{},
 		limit:     int64(c.MaxConnections),

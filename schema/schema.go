@@ -116,7 +116,7 @@ func byPath(path string) (object, bool) {
 	case "preset":
 		return object{"enum": model.PresetNames()}, true
 	case "sticky.style":
-		return object{"enum": []string{model.StyleRoute, model.StyleInsert, model.StyleExact}}, true
+		return object{"enum": []string{model.StyleRoute, model.StyleInsert, model.StyleExact, model.StyleHash}}, true
 	case "sticky.insert.same_site":
 		return object{"enum": []string{model.SameSiteLax, model.SameSiteStrict, model.SameSiteNone}}, true
 	case "tls.upstream":

@@ -73,7 +73,8 @@ var Lints = []Lint{
 			"Fix: use the application's cookie name and a shorter `sticky.param`, or drop `sticky.param`."},
 	{"L-apache-sticky-style", errorOnly, "sticky style Apache cannot route",
 		"mod_proxy_balancer takes the route from the text after the first \".\" of the cookie or parameter value\n" +
-			"and has no way to route by a whole value, so `sticky.style: exact` cannot be rendered for Apache.\n" +
+			"and has no way to route by a whole value or by a hash of it, so `sticky.style: exact` and `hash`\n" +
+			"cannot be rendered for Apache.\n" +
 			"Reported for the apache target.\n\n" +
 			"Fix: use the nginx or haproxy target, or have the application write \".\" + node name (`style: route`),\n" +
 			"or let the load balancer set the cookie (`style: insert`)."},
@@ -190,6 +191,12 @@ var Lints = []Lint{
 		"The cobrowse and gwe presets run CometD, which holds a long-poll request for 30 s; with up to 10 s of\n" +
 			"network delay the load balancer must wait longer than 40 s for an answer, or every long poll ends\n" +
 			"with 504 and clients reconnect in a loop.\n\nFix: `timeouts.read: 60s` (the default)."},
+	{"L-sticky-hash", errorOrWarning, "node state the hash style cannot keep",
+		"With `sticky.style: hash` the node of a session is wherever the value's consistent hash falls among\n" +
+			"the active nodes that are up. A drain node takes no requests at all (a warning): no value says which\n" +
+			"sessions are its own, so they move to other nodes at once. Standby nodes are refused: nginx's hash\n" +
+			"balancing has no backup servers.\n\n" +
+			"Fix: use state active or down, or a style with a node in the value (route, insert or exact)."},
 	{"L-sticky-insert", errorOnly, "cookie attributes without the insert style",
 		"`sticky.insert` sets the attributes of the cookie the load balancer sets, which only `sticky.style:\n" +
 			"insert` does; with another style the application sets its own cookie.\n\n" +

@@ -16,9 +16,13 @@ const uriComponentSafe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 func (ch *checker) apache() {
 	c := ch.c
-	if c.Sticky.Style == model.StyleExact {
+	switch c.Sticky.Style {
+	case model.StyleExact:
 		ch.errorf("sticky.style", "L-apache-sticky-style", "use the nginx or haproxy target, or have the application write \".\" + node name (style route)",
 			"Apache's mod_proxy_balancer reads a route only after a \".\" in the cookie value, so it cannot route by the whole value (sticky.style exact)")
+	case model.StyleHash:
+		ch.errorf("sticky.style", "L-apache-sticky-style", "use the nginx or haproxy target, or let the load balancer set the cookie (style insert)",
+			"Apache's mod_proxy_balancer has no hash balancing, so it cannot pick a node from a hash of the value (sticky.style hash)")
 	}
 	// Apache copies "COOKIE|PARAM" whole into one field before splitting
 	// it. Cut short, the parameter half can end up empty, and an empty name

@@ -265,14 +265,17 @@ func (ch *checker) stickyStyle() {
 	s := ch.c.Sticky
 	if !ch.field("sticky.style", s.Style, func() bool {
 		switch s.Style {
-		case model.StyleRoute, model.StyleInsert, model.StyleExact:
+		case model.StyleRoute, model.StyleInsert, model.StyleExact, model.StyleHash:
 			return true
 		}
-		ch.errorf("sticky.style", "L-value", "use route (the application sets \".\" + node), insert (the load balancer sets it) or exact (the application sets the node name)",
+		ch.errorf("sticky.style", "L-value", "use route (the application sets \".\" + node), insert (the load balancer sets it), exact (the application sets the node name) or hash",
 			"unknown sticky.style %s", model.Quote(s.Style))
 		return false
 	}) {
 		return
+	}
+	if s.Style == model.StyleHash {
+		ch.hashStates()
 	}
 	if s.Style != model.StyleInsert {
 		if ch.raw.Sticky.Insert != nil {
@@ -303,6 +306,22 @@ func (ch *checker) stickyStyle() {
 		ch.errorf("sticky.insert.same_site", "L-value", "use lax, strict or none", "unknown sticky.insert.same_site %s", model.Quote(ins.SameSite))
 		return false
 	})
+}
+
+// hashStates checks the node states the hash style can keep: it cannot
+// tell a node's own sessions from new ones.
+func (ch *checker) hashStates() {
+	for i, n := range ch.c.Nodes {
+		path := fmt.Sprintf("nodes[%d].state", i)
+		switch n.State {
+		case model.StateStandby:
+			ch.errorf(path, "L-sticky-hash", "use state active or down, or another sticky.style",
+				"node %s is standby, which sticky.style hash does not have: nginx's hash balancing has no backup servers", model.Quote(n.Name))
+		case model.StateDrain:
+			ch.warnf(path, "L-sticky-hash", "use drain only when moving the node's sessions at once is acceptable",
+				"node %s drains, but with sticky.style hash it takes no requests at all: no value says which sessions are its own, so they move to other nodes at once", model.Quote(n.Name))
+		}
+	}
 }
 
 func (ch *checker) cookieNearMiss(name string) {

@@ -10,7 +10,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,6 +113,21 @@ func (l *Lab) Start() {
 	}
 	l.t.Cleanup(func() { p.Stop() })
 	l.server = p
+	// Apache may answer before it writes its pid file, which apply finds
+	// the server by and tests compare the directory with.
+	want := strconv.Itoa(p.Pid())
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		files, _ := filepath.Glob(filepath.Join(l.Dir, generator.DefaultRunDir, "*.pid"))
+		if slices.ContainsFunc(files, func(f string) bool {
+			data, err := os.ReadFile(f)
+			return err == nil && strings.TrimSpace(string(data)) == want
+		}) {
+			return
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("%s answers but wrote no pid file with its pid %s under %s", l.Target, want, generator.DefaultRunDir)
+		}
+	}
 }
 
 // Workers counts the master's worker processes, old ones included.

@@ -37,6 +37,11 @@ type nginxView struct {
 	// HashKey is the variable the round-robin group hashes in the hash
 	// style, which has no routes.
 	HashKey string
+	// Except says every active node has a group of the other active nodes,
+	// which its sessions retry in when it cannot be reached: the
+	// round-robin group does not know the node failed in its own group
+	// and could pick it again, costing the connect timeout twice.
+	Except bool
 	// Candidates map a route, case-insensitively, to "Name First Retry":
 	// the exact name, so the exact match can be checked, then the group
 	// tried first and the group tried next.
@@ -53,6 +58,10 @@ type nginxView struct {
 	// up to nginxMaxLimitConn only.
 	LimitConn bool
 }
+
+// nginxMaxExcept is the most active nodes that get a group of the others
+// each: the groups hold n*(n-1) server lines.
+const nginxMaxExcept = 32
 
 // nginxMaxLimitConn is the largest limit limit_conn accepts.
 const nginxMaxLimitConn = 65535
@@ -159,9 +168,13 @@ func newNginxView(v *view) (*nginxView, error) {
 			return nil, err
 		}
 	}
+	nv.Except = len(nv.routed()) > 0 && len(v.Active) >= 2 && len(v.Active) <= nginxMaxExcept
 	longest := 0
 	for _, n := range nv.routed() {
 		first, retry := "node_"+n.Ident, "rr"
+		if nv.Except && n.State == model.StateActive {
+			retry = "except_" + n.Ident
+		}
 		if n.State == model.StateStandby {
 			// Active nodes first; the standby node only once they are all down.
 			first, retry = "active", "node_"+n.Ident
@@ -329,6 +342,18 @@ func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 		ups = append(ups, nginxUpstream{Name: prefix + "active", Keepalive: nginxKeepaliveRR,
 			Comment: "Routes to standby nodes: active nodes while any is up.", Servers: rr.Servers[:len(nv.Active)]})
 	}
+	if nv.Except {
+		for _, n := range nv.Active {
+			except := nginxUpstream{Name: prefix + "except_" + n.Ident, Keepalive: nginxKeepaliveNode,
+				Comment: fmt.Sprintf("Sessions of %s when it cannot be reached: the other active nodes.", n.Name)}
+			for _, m := range nv.Active {
+				if m.Name != n.Name {
+					except.Servers = append(except.Servers, peers[m.Name])
+				}
+			}
+			ups = append(ups, except)
+		}
+	}
 	for _, n := range nv.routed() {
 		p := peers[n.Name]
 		comment := fmt.Sprintf("Route %s (%s).", n.Name, n.State)
@@ -340,6 +365,10 @@ func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 	}
 	return ups, nil
 }
+
+// RetryMap says whether a route names the group its retry goes to: its
+// active node's except group, or a standby node's own group.
+func (nv *nginxView) RetryMap() bool { return nv.Except || len(nv.Standby) > 0 }
 
 // routed lists the nodes a route can name: none in the hash style.
 func (nv *nginxView) routed() []nodeView {
@@ -436,8 +465,8 @@ func (nginxView) TempDirs() [][2]string {
 func (nv *nginxView) named(s nginxServer) []nginxNamed {
 	type tier struct{ suffix, pass, sslName string }
 	tiers := []tier{{suffix: "retry", pass: s.Scheme + "://" + s.UpstreamPrefix + "rr"}}
-	if len(nv.Standby) > 0 {
-		// A standby route retries its own node, then round robin.
+	if nv.RetryMap() {
+		// A route retries in its own retry group, then round robin.
 		tiers = []tier{
 			{suffix: "retry", pass: s.Scheme + "://" + s.UpstreamPrefix + nv.Var + "_retry"},
 			{suffix: "rr", pass: tiers[0].pass},

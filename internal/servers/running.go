@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ func FindRunning(t generator.Target, pidFile string) (*Running, error) {
 	if cmd == "" {
 		return nil, nil
 	}
-	if !slices.ContainsFunc(binaries[t], func(name string) bool { return strings.Contains(cmd, name) }) {
+	if !slices.ContainsFunc(known[t].binaries, func(name string) bool { return strings.Contains(cmd, name) }) {
 		return nil, fmt.Errorf("%s names process %d, which is not %s but %q: remove the stale pid file if %s is not running",
 			pidFile, pid, t, cmd, t)
 	}
@@ -87,14 +86,6 @@ type ReloadError struct {
 
 func (e *ReloadError) Error() string { return fmt.Sprintf("%s reload failed: %s", e.Target, e.Reason) }
 
-// reloadSignal is the signal that reloads each target's master process
-// gracefully, where lbgen can find it through a pid file.
-var reloadSignal = map[generator.Target]syscall.Signal{
-	generator.Nginx:   syscall.SIGHUP,  // what nginx -s reload sends
-	generator.HAProxy: syscall.SIGUSR2, // master-worker mode; SIGUSR1 would stop it
-	generator.Apache:  syscall.SIGUSR1, // graceful restart, as apachectl graceful sends
-}
-
 // ReloadServer reloads a server gracefully and waits until the new
 // generation serves. A server found through its pid file (srv) gets its
 // reload signal, or o.Command runs instead; the reload counts once the
@@ -110,8 +101,8 @@ func ReloadServer(ctx context.Context, t generator.Target, srv *Running, o Reloa
 		timeout = 10 * time.Second
 	}
 	deadline := time.Now().Add(timeout)
-	sig, watch := reloadSignal[t]
-	watch = watch && srv != nil
+	sig := known[t].reload
+	watch := srv != nil
 	var before []int
 	var logStart int64
 	if watch {
@@ -169,9 +160,8 @@ func awaitNewWorker(ctx context.Context, t generator.Target, master int, before 
 			return nil
 		}
 		if time.Now().After(deadline) {
-			if t == generator.HAProxy {
-				// The master tells a failed load only on its output; it
-				// takes the next signal once it is back in wait mode.
+			if known[t].reportsFailedLoadOnOutputOnly {
+				// Wait until the master takes signals again.
 				select {
 				case <-ctx.Done():
 					return ctx.Err()
@@ -190,35 +180,25 @@ func awaitNewWorker(ctx context.Context, t generator.Target, master int, before 
 }
 
 // stillAccepts reports whether an old worker may still take new
-// connections, where that can be seen: nginx retitles a worker that began
-// to shut down; an old HAProxy worker, told to stop once its successor
-// listens, closes its listening sockets (seen on Linux).
+// connections, where the target shows it.
 func stillAccepts(t generator.Target, pid int) bool {
-	switch t {
-	case generator.Nginx:
-		title := title(pid)
-		return title != "" && !strings.Contains(title, "shutting down")
-	case generator.HAProxy:
-		return listening(pid)
-	}
-	return false
+	accepts := known[t].stillAccepts
+	return accepts != nil && accepts(pid)
 }
-
-// apacheListen matches the Listen lines of a rendered httpd.conf.
-var apacheListen = regexp.MustCompile(`(?m)^Listen (\S+)`)
 
 // ProbeListeners checks, before a reload, that the server can bind every
 // listen address (as the cluster file writes them) that its live config
-// does not hold yet. Only Apache needs it: its graceful restart stops the
-// whole server when a Listen fails, where nginx and HAProxy keep the old
-// generation serving.
+// does not hold yet, for targets whose graceful restart stops the whole
+// server when a listener fails; the others keep the old generation
+// serving.
 func ProbeListeners(t generator.Target, live []byte, addrs []string) error {
-	if t != generator.Apache {
+	holds := known[t].probeListeners
+	if holds == nil {
 		return nil
 	}
 	held := map[string]bool{}
-	for _, m := range apacheListen.FindAllSubmatch(live, -1) {
-		if host, port, err := model.ParseListen(string(m[1])); err == nil {
+	for _, addr := range holds(live) {
+		if host, port, err := model.ParseListen(addr); err == nil {
 			held[model.HostPort(host, port)] = true
 		}
 	}
@@ -229,7 +209,7 @@ func ProbeListeners(t generator.Target, live []byte, addrs []string) error {
 		}
 		ln, err := net.Listen("tcp", model.HostPort(host, port))
 		if err != nil {
-			return fmt.Errorf("apache cannot listen on %s (%w): a graceful restart would stop it", addr, err)
+			return fmt.Errorf("%s cannot listen on %s (%w): a graceful restart would stop it", t, addr, err)
 		}
 		ln.Close()
 	}

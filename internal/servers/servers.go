@@ -19,21 +19,13 @@ import (
 // ErrNotInstalled is returned when a target's server binary is missing.
 var ErrNotInstalled = errors.New("not installed")
 
-// binaries lists the names each target's server goes by, in order of
-// preference (Debian names Apache apache2, other systems httpd).
-var binaries = map[generator.Target][]string{
-	generator.Nginx:   {"nginx"},
-	generator.Apache:  {"apache2", "httpd"},
-	generator.HAProxy: {"haproxy"},
-}
-
 // sbinDirs are searched after PATH: the servers live in sbin, which is not
 // on an unprivileged user's PATH on Debian.
 var sbinDirs = []string{"/usr/sbin", "/usr/local/sbin", "/sbin"}
 
 // Binary returns the path of the target's server binary.
 func Binary(t generator.Target) (string, error) {
-	for _, name := range binaries[t] {
+	for _, name := range known[t].binaries {
 		if p, err := exec.LookPath(name); err == nil {
 			return p, nil
 		}
@@ -45,39 +37,12 @@ func Binary(t generator.Target) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: %s (looked for %s on PATH and in %s)", t, ErrNotInstalled,
-		strings.Join(binaries[t], ", "), strings.Join(sbinDirs, ", "))
-}
-
-// checkArgs returns the syntax-check command line for the config file
-// name in dir, checked as it runs from dir.
-func checkArgs(t generator.Target, dir, name string) []string {
-	switch t {
-	case generator.Apache:
-		return []string{"-d", dir, "-f", filepath.Join(dir, name), "-t"}
-	case generator.HAProxy:
-		return []string{"-c", "-f", filepath.Join(dir, name)}
-	}
-	return []string{"-t", "-p", dir + "/", "-c", name, "-e", "stderr"}
+		strings.Join(known[t].binaries, ", "), strings.Join(sbinDirs, ", "))
 }
 
 // RunArgs returns the foreground command line for a config in dir, as the
 // rendered file's header documents it.
-func RunArgs(t generator.Target, dir string) []string {
-	switch t {
-	case generator.Apache:
-		return []string{"-d", dir, "-f", filepath.Join(dir, t.FileName()), "-DFOREGROUND"}
-	case generator.HAProxy:
-		return []string{"-f", filepath.Join(dir, t.FileName()), "-db"}
-	}
-	global := "daemon off;"
-	if os.Geteuid() == 0 {
-		// As root nginx runs workers as nobody, who cannot enter a
-		// directory under a 0700 parent such as os.MkdirTemp's; keep them
-		// as the directory's owner.
-		global += " user root;"
-	}
-	return []string{"-p", dir + "/", "-c", t.FileName(), "-e", "stderr", "-g", global}
-}
+func RunArgs(t generator.Target, dir string) []string { return known[t].runArgs(dir, t.FileName()) }
 
 // warning matches output that must fail a check although the binary
 // exits 0: HAProxy warnings, and Apache skipping a LoadModule line for a
@@ -110,7 +75,7 @@ func CheckFile(ctx context.Context, t generator.Target, dir, name string) (strin
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, bin, checkArgs(t, dir, name)...)
+	cmd := exec.CommandContext(ctx, bin, known[t].checkArgs(dir, name)...)
 	cmd.Env = serverEnv()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

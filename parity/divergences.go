@@ -1,5 +1,7 @@
 package parity
 
+import "github.com/lbgen/lbgen/generator"
+
 // divergence is one documented way a target differs from the reference
 // semantics: in one check of one scenario, it shows the observed outcome
 // instead of the reference one. Every other outcome of that check, and
@@ -7,7 +9,7 @@ package parity
 // reference. Each one is in docs/targets.md, tagged
 // "(parity: SCENARIO)".
 type divergence struct {
-	target   string
+	target   generator.Target
 	scenario string
 	check    string
 	observed string
@@ -15,30 +17,30 @@ type divergence struct {
 }
 
 var divergences = []divergence{
-	{"apache", "url-param-sticky", "parameter-name-whole", "the parameter's node",
+	{generator.Apache, "url-param-sticky", "parameter-name-whole", "the parameter's node",
 		"Apache finds the URL parameter by substring, so x<param>= routes too"},
-	{"apache", "new-sessions-ignore-sticky-load", "new-sessions-spread", "every active node but the sticky one",
+	{generator.Apache, "new-sessions-ignore-sticky-load", "new-sessions-spread", "every active node but the sticky one",
 		"Apache's byrequests counts sticky requests, so new sessions avoid a node that just served many"},
-	{"apache", "hung-node-times-out", "read-timeout-status", "status 502",
+	{generator.Apache, "hung-node-times-out", "read-timeout-status", "status 502",
 		"mod_proxy_http answers a read timeout with 502, not 504"},
-	{"apache", "max-body", "chunked-over-limit public", "status 411",
+	{generator.Apache, "max-body", "chunked-over-limit public", "status 411",
 		"Apache cannot limit a chunked body it proxies; public listeners answer 411 to chunked bodies"},
-	{"apache", "max-body", "chunked-over-limit internal", "status 200, whole body at the node",
+	{generator.Apache, "max-body", "chunked-over-limit internal", "status 200, whole body at the node",
 		"Apache cannot limit a chunked body it proxies; internal listeners pass chunked bodies unlimited"},
-	{"apache", "standby-serves-when-actives-down", "standby-answer-pins", "sets no cookie",
+	{generator.Apache, "standby-serves-when-actives-down", "standby-answer-pins", "sets no cookie",
 		"Apache's standby members carry no route, so that their sessions return to active nodes; an answer from one sets no cookie"},
-	{"haproxy", "max-body", "chunked-over-limit public", "status 411",
+	{generator.HAProxy, "max-body", "chunked-over-limit public", "status 411",
 		"HAProxy 2.6 cannot count a chunked body it streams; public listeners answer 411 to chunked bodies"},
-	{"haproxy", "max-body", "chunked-over-limit internal", "status 200, whole body at the node",
+	{generator.HAProxy, "max-body", "chunked-over-limit internal", "status 200, whole body at the node",
 		"HAProxy 2.6 cannot count a chunked body it streams; internal listeners pass chunked bodies unlimited"},
-	{"nginx", "active-health-check", "unhealthy-node-taken-out", "the unhealthy node keeps its sessions",
+	{generator.Nginx, "active-health-check", "unhealthy-node-taken-out", "the unhealthy node keeps its sessions",
 		"open-source nginx has no active health checks"},
 }
 
 // divergenceOf returns the documented divergence of a check, if any.
 func divergenceOf(target, scenario, check string) (divergence, bool) {
 	for _, d := range divergences {
-		if d.target == target && d.scenario == scenario && d.check == check {
+		if string(d.target) == target && d.scenario == scenario && d.check == check {
 			return d, true
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lbgen/lbgen/generator"
 )
 
 // TestDivergencesAreDocumented keeps every documented divergence in its
@@ -19,7 +21,7 @@ func TestDivergencesAreDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	sections := regexp.MustCompile(`(?m)^## `).Split(string(data), -1)
-	heading := map[string]string{"nginx": "nginx", "apache": "Apache httpd", "haproxy": "HAProxy"}
+	heading := map[generator.Target]string{generator.Nginx: "nginx", generator.Apache: "Apache httpd", generator.HAProxy: "HAProxy"}
 	seen := map[[3]string]bool{}
 	for _, d := range divergences {
 		found := false
@@ -34,7 +36,7 @@ func TestDivergencesAreDocumented(t *testing.T) {
 		if !slices.Contains(ScenarioNames(), d.scenario) {
 			t.Errorf("divergence %s/%s names no scenario", d.target, d.scenario)
 		}
-		key := [3]string{d.target, d.scenario, d.check}
+		key := [3]string{string(d.target), d.scenario, d.check}
 		if seen[key] {
 			t.Errorf("divergence %v is listed twice", key)
 		}
@@ -47,15 +49,15 @@ func TestDivergencesAreDocumented(t *testing.T) {
 // it stale, and that any other outcome of the check fails.
 func TestJudge(t *testing.T) {
 	for _, d := range divergences {
-		t.Run(d.target+"/"+d.scenario+"/"+d.check, func(t *testing.T) {
+		t.Run(string(d.target)+"/"+d.scenario+"/"+d.check, func(t *testing.T) {
 			const want = "the reference outcome"
 			run := func(got string) (Status, string) {
-				e := &env{runner: d.target, scenario: d.scenario, seen: newChecks()}
+				e := &env{runner: string(d.target), scenario: d.scenario, seen: newChecks()}
 				var err error
 				if !e.accept(d.check, got, want) {
 					err = errors.New("check " + d.check + " failed")
 				}
-				return judge(d.target, d.scenario, err, e.seen)
+				return judge(string(d.target), d.scenario, err, e.seen)
 			}
 			if st, detail := run(d.observed); st != Divergence || !strings.Contains(detail, d.why) {
 				t.Errorf("documented outcome %q: %s %q, want divergence", d.observed, st, detail)
@@ -72,7 +74,7 @@ func TestJudge(t *testing.T) {
 				t.Errorf("the reference proxy may show %q", d.observed)
 			}
 			// And to its check: another check of the scenario still fails.
-			e = &env{runner: d.target, scenario: d.scenario, seen: newChecks()}
+			e = &env{runner: string(d.target), scenario: d.scenario, seen: newChecks()}
 			if e.accept(d.check+"-other", d.observed, want) {
 				t.Errorf("check %s-other may show %q", d.check, d.observed)
 			}

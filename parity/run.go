@@ -349,7 +349,7 @@ func judge(runner, scenario string, err error, seen *checks) (Status, string) {
 		return Fail, err.Error()
 	}
 	for _, d := range divergences {
-		if d.target != runner || d.scenario != scenario {
+		if string(d.target) != runner || d.scenario != scenario {
 			continue
 		}
 		if _, shown := seen.diverged[d.check]; seen.conformed[d.check] && !shown {

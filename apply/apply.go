@@ -195,7 +195,7 @@ func (a *applier) apply(ctx context.Context) (Outcome, error) {
 // HAProxy's runtime API, which keeps every connection and costs no new
 // process, and reports whether it did. Anything else needs a reload.
 func (a *applier) atRunTime(ctx context.Context, current []byte) bool {
-	if a.o.Target != generator.HAProxy || a.out.RuntimeSocket == "" || current == nil {
+	if a.out.RuntimeSocket == "" || current == nil {
 		return false
 	}
 	was, restWas := generator.HAProxyWeights(current)

@@ -393,3 +393,31 @@ func apacheDirs(v *view) []string {
 	}
 	return runtimeDirs(v.Opts)
 }
+
+// What Apache accepts, defined once for rendering and for validate's
+// target lints, which report the same limits with a position and a fix.
+
+// ApacheMaxField is the longest string Apache keeps in its 64-byte shared
+// fields (stickysession, hcuri, route).
+const ApacheMaxField = 63
+
+// ApacheMaxServerLimit is the event MPM's compile-time maximum of
+// ServerLimit; ApacheMaxConnections is the largest max_connections whose
+// MPM sizing (apacheCapacity) stays within it.
+const (
+	ApacheMaxServerLimit = 20000
+	ApacheMaxConnections = (ApacheMaxServerLimit/2 - 1) * apacheThreadsPerChild
+)
+
+// apacheNoParam is the URL half of stickysession when the cluster has no
+// sticky.param. Apache looks for "NAME=" anywhere in the URL, so the
+// cookie name alone would also route by a query parameter of that name;
+// a space cannot occur in a request-target, so this never matches.
+const apacheNoParam = " "
+
+// ApacheStickySession is the stickysession value rendered for c,
+// "COOKIE|PARAM", which Apache copies whole into one field before it
+// splits it.
+func ApacheStickySession(c *model.Cluster) string {
+	return c.Sticky.Cookie + "|" + cmp.Or(c.Sticky.Param, apacheNoParam)
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lbgen/lbgen/model"
 )
@@ -354,4 +355,49 @@ func (hv *haproxyView) AdminAddr() string { return model.HostPort(hv.Admin.Host,
 // HTTPSFallback reports whether some fallback data center is reached over TLS.
 func (hv *haproxyView) HTTPSFallback() bool {
 	return slices.ContainsFunc(hv.Fallbacks, func(f haproxyFallback) bool { return f.Scheme == "https" })
+}
+
+// What HAProxy accepts, defined once for rendering and for validate's
+// target lints, which report the same limits with a position and a fix.
+
+// HAProxyMaxTimer is the longest time HAProxy accepts in a timeout or a
+// check interval: 2^31-1 ms, about 24.8 days ("timer overflow").
+const HAProxyMaxTimer = (1<<31 - 1) * time.Millisecond
+
+// Timer is a time of the cluster file that HAProxy renders as a timer.
+type Timer struct {
+	Path string
+	D    model.Duration
+}
+
+// HAProxyTimers lists the cluster's times HAProxy renders as timers.
+func HAProxyTimers(c *model.Cluster) []Timer {
+	t := c.Timeouts
+	return []Timer{{"timeouts.connect", t.Connect}, {"timeouts.read", t.Read}, {"timeouts.tunnel", t.Tunnel},
+		{"timeouts.drain", t.Drain}, {"health.interval", c.Health.Interval}}
+}
+
+// HAProxyFindsKey reports whether HAProxy 2.6 can find tls.key from the
+// certificate a bind line names: in the same file, or at a derived name.
+func HAProxyFindsKey(cert, key string) bool { return haproxyKeyFile(cert, key) != keyNone }
+
+// haproxyKeyFile says how HAProxy finds the key, or keyNone when it cannot.
+func haproxyKeyFile(cert, key string) haproxyKey {
+	switch {
+	case key == cert:
+		return keyInPEM
+	case key == cert+".key":
+		return keyAppend
+	case strings.HasSuffix(cert, ".crt") && key == HAProxyDerivedKey(cert):
+		return keyDelExt
+	}
+	return keyNone
+}
+
+// HAProxyDerivedKey is the key file HAProxy looks for beside cert.
+func HAProxyDerivedKey(cert string) string {
+	if base, ok := strings.CutSuffix(cert, ".crt"); ok {
+		return base + ".key"
+	}
+	return cert + ".key"
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lbgen/lbgen/apply"
 	"github.com/lbgen/lbgen/generator"
+	"github.com/lbgen/lbgen/internal/servers"
 	"github.com/lbgen/lbgen/model"
 	"github.com/lbgen/lbgen/validate"
 	"github.com/lbgen/lbgen/watch"
@@ -108,7 +109,7 @@ func runWatch(cmd *cobra.Command, _ []string) error {
 			outcome, err := apply.Apply(ctx, c, opts)
 			return string(outcome), err
 		},
-		Health: t == generator.Nginx,
+		Health: !servers.ChecksNodes(t),
 		Force:  force,
 		Log:    cmd.OutOrStdout(),
 		MinGap: minGap,

@@ -15,7 +15,8 @@ var apacheServer = server{
 	runArgs: func(dir, file string) []string {
 		return []string{"-d", dir, "-f", filepath.Join(dir, file), "-DFOREGROUND"}
 	},
-	reload: syscall.SIGUSR1, // graceful restart, as apachectl graceful sends
+	reload:      syscall.SIGUSR1, // graceful restart, as apachectl graceful sends
+	checksNodes: true,            // mod_proxy_hcheck
 	probeListeners: func(live []byte) []string {
 		var addrs []string
 		for _, m := range apacheListen.FindAllSubmatch(live, -1) {

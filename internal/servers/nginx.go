@@ -22,6 +22,8 @@ var nginxServer = server{
 		return []string{"-p", dir + "/", "-c", file, "-e", "stderr", "-g", global}
 	},
 	reload: syscall.SIGHUP, // what nginx -s reload sends
+	// Open-source nginx has no active health checks.
+	checksNodes: false,
 	// nginx retitles a worker that began to shut down.
 	stillAccepts: func(pid int) bool {
 		title := title(pid)

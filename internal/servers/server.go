@@ -20,6 +20,8 @@ type server struct {
 	runArgs func(dir, file string) []string
 	// reload reloads the master process gracefully.
 	reload syscall.Signal
+	// checksNodes: the server runs active health checks of its own.
+	checksNodes bool
 	// stillAccepts reports whether an old worker may still take new
 	// connections, where that can be seen; nil when it cannot.
 	stillAccepts func(pid int) bool
@@ -31,6 +33,10 @@ type server struct {
 	// the whole server, so new ones are probed first.
 	probeListeners func(live []byte) []string
 }
+
+// ChecksNodes reports whether the target's server runs active health
+// checks of its own; lbgen watch runs them for the others.
+func ChecksNodes(t generator.Target) bool { return known[t].checksNodes }
 
 // known holds every target's server.
 var known = map[generator.Target]server{

@@ -120,6 +120,7 @@ func New(c *model.Cluster, opts Options) (*Proxy, error) {
 		Transport:    dispatcher{p},
 		ErrorHandler: p.proxyError,
 		ErrorLog:     p.errorLog(""),
+		BufferPool:   bodyBuffers{},
 	}
 	return p, nil
 }

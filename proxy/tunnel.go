@@ -78,8 +78,17 @@ func (t *tunnel) WriteTo(client io.Writer) (int64, error) { return pump(client, 
 // waitSize is what a direction of an idle tunnel holds while it waits.
 const waitSize = 512
 
-// burstBuffers lend the buffer a direction copies with while data flows.
+// burstBuffers lend the buffer a direction copies with while data flows,
+// and ReverseProxy the one it copies each response body with.
 var burstBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// bodyBuffers is ReverseProxy's view of burstBuffers: without a pool it
+// allocates 32 KiB for every response.
+type bodyBuffers struct{}
+
+func (bodyBuffers) Get() []byte { return *burstBuffers.Get().(*[]byte) }
+
+func (bodyBuffers) Put(b []byte) { burstBuffers.Put(&b) }
 
 // pump copies src to dst until src ends: it waits with a small buffer and,
 // when a read fills it, borrows a large one until a read comes up short,

@@ -43,7 +43,9 @@ type request struct {
 	chunked bool
 	// from binds the client to this loopback source address.
 	from string
-	tls  bool
+	// keepAlive leaves the connection open for the next request.
+	keepAlive bool
+	tls       bool
 }
 
 // client sends requests to one load-balancer listener over raw sockets, so
@@ -117,13 +119,53 @@ func (c *client) do(ctx context.Context, r request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	return c.reply(resp, body, start), nil
+}
+
+// reply reads what a node's answer says about who answered.
+func (c *client) reply(resp *http.Response, body []byte, start time.Time) reply {
 	rep := reply{Status: resp.StatusCode, Body: string(body), SetCookie: resp.Header.Values("Set-Cookie"), Elapsed: time.Since(start)}
 	if a, err := testbackend.ParseAnswer(body); err == nil && a.Node != "" {
 		rep.Answer, rep.Node = a, c.sandbox.NodeOf(a.Node)
 	} else if name := resp.Header.Get("X-Node"); name != "" {
 		rep.Node = c.sandbox.NodeOf(name)
 	}
-	return rep, nil
+	return rep
+}
+
+// doKeepAlive sends r n times, one after another on one keep-alive
+// connection, as a browser does, and returns the replies.
+func (c *client) doKeepAlive(ctx context.Context, r request, n int) ([]reply, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := c.dial(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	br := bufio.NewReader(conn)
+	r.keepAlive = true
+	var out []reply
+	for range n {
+		start := time.Now()
+		if err := writeRequest(conn, r); err != nil {
+			return out, err
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return out, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, c.reply(resp, body, start))
+	}
+	return out, nil
 }
 
 func writeRequest(w io.Writer, r request) error {
@@ -135,7 +177,11 @@ func writeRequest(w io.Writer, r request) error {
 		host = "lbgen.test"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, r.target, host)
+	conn := "close"
+	if r.keepAlive {
+		conn = "keep-alive"
+	}
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: %s\r\n", method, r.target, host, conn)
 	if r.cookie != "" {
 		fmt.Fprintf(&b, "Cookie: %s\r\n", r.cookie)
 	}

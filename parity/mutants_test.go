@@ -40,6 +40,8 @@ var mutants = []struct {
 		regexp.MustCompile(`"~\^\(\\S\+\) \\1 `), `"~*^(\S+) \1 `, ""},
 	{"haproxy route matched ignoring case", generator.HAProxy, "case-variant-route",
 		regexp.MustCompile(`-m str `), "-m str -i ", ""},
+	{"haproxy without keep-alive to the nodes", generator.HAProxy, "keepalive-upstream",
+		regexp.MustCompile(`http-reuse safe`), "option http-server-close", ""},
 	{"nginx cookie inserted on every answer", generator.Nginx, "insert-pins-new-session",
 		regexp.MustCompile(`(?m)^ *"~\^\(\\S\+\) \\1\$" "";\n`), "", "insert"},
 	{"apache inserted cookie without Secure", generator.Apache, "insert-pins-new-session",

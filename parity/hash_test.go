@@ -10,7 +10,6 @@ import (
 
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/internal/servers"
-	"github.com/lbgen/lbgen/validate"
 )
 
 // TestProxyHashIsNginxHash sends the same sticky values through nginx and
@@ -20,15 +19,7 @@ func TestProxyHashIsNginxHash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nginx")
 	}
-	file := filepath.Join("..", "testdata", "clusters", "hash.yaml")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, diags := validate.Load(file, data)
-	if c == nil {
-		t.Fatalf("invalid fixture: %v", diags)
-	}
+	c := LoadFixture(t, "hash")
 	dir := t.TempDir()
 	s, err := NewSandbox(c, dir)
 	if err != nil {

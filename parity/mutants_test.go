@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 
 	"github.com/lbgen/lbgen/generator"
-	"github.com/lbgen/lbgen/validate"
 )
 
 // mutants are bugs planted in rendered configs, each of which parity must
@@ -66,15 +64,7 @@ func TestMutantsFail(t *testing.T) {
 	for _, m := range mutants {
 		t.Run(m.name, func(t *testing.T) {
 			name := cmp.Or(m.cluster, "cobrowse")
-			file := filepath.Join("..", "testdata", "clusters", name+".yaml")
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, diags := validate.Load(file, data)
-			if c == nil {
-				t.Fatalf("invalid fixture: %v", diags)
-			}
+			c := LoadFixture(t, name)
 			planted := false
 			r := serverRunner{target: m.target, mutate: func(b []byte) []byte {
 				out := m.find.ReplaceAll(b, []byte(m.replace))

@@ -3,13 +3,11 @@ package parity_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/lbgen/lbgen/parity"
-	"github.com/lbgen/lbgen/validate"
 )
 
 // parityClusters are the fixtures every target must agree on: each preset's
@@ -38,15 +36,7 @@ func TestParity(t *testing.T) {
 	slots := make(chan struct{}, parallelClusters)
 	var wg sync.WaitGroup
 	for i, name := range parityClusters {
-		file := filepath.Join("..", "testdata", "clusters", name+".yaml")
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, diags := validate.Load(file, data)
-		if c == nil {
-			t.Fatalf("invalid fixture %s: %v", name, diags)
-		}
+		c := parity.LoadFixture(t, name)
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()

@@ -12,14 +12,11 @@ import (
 	"syscall"
 
 	"github.com/lbgen/lbgen/generator"
+	"github.com/lbgen/lbgen/internal/servers"
 )
 
-// nginxWorkerUser is who nginx started as root runs its workers as when
-// the config names no user, as a rendered config does not.
-const nginxWorkerUser = "nobody"
-
-// warnWorkerReach warns, when lbgen runs as root, that nginx started as
-// root from dir would have workers that cannot enter a directory on the
+// warnWorkerReach warns, when lbgen runs as root, that a server started
+// as root from dir would have workers that cannot enter a directory on the
 // way to the temp directories they write. nginx hands those directories to
 // its workers but not the directories above them, so under a 0700 parent
 // (/root) every request body larger than client_body_buffer_size gets 500.
@@ -27,11 +24,14 @@ func warnWorkerReach(w io.Writer, dir string, outs []*generator.Output) {
 	if os.Geteuid() != 0 {
 		return
 	}
-	i := slices.IndexFunc(outs, func(o *generator.Output) bool { return o.Target == generator.Nginx && len(o.Dirs) > 0 })
+	i := slices.IndexFunc(outs, func(o *generator.Output) bool {
+		return servers.RootWorkerUser(o.Target) != "" && len(o.Dirs) > 0
+	})
 	if i < 0 {
 		return
 	}
-	worker, err := user.Lookup(nginxWorkerUser)
+	workerUser := servers.RootWorkerUser(outs[i].Target)
+	worker, err := user.Lookup(workerUser)
 	if err != nil {
 		return
 	}
@@ -58,9 +58,9 @@ func warnWorkerReach(w io.Writer, dir string, outs []*generator.Output) {
 		if err != nil || canEnter(fi, worker) {
 			continue
 		}
-		fmt.Fprintf(w, "lbgen: warning: nginx started as root runs its workers as %s, who cannot enter %s (mode %#o): "+
-			"request bodies over client_body_buffer_size would get 500; render where %[1]s can reach, or start nginx as the owner of %[4]s\n",
-			nginxWorkerUser, d, fi.Mode().Perm(), displayPath(dir))
+		fmt.Fprintf(w, "lbgen: warning: %[5]s started as root runs its workers as %[1]s, who cannot enter %[2]s (mode %#[3]o): "+
+			"request bodies over client_body_buffer_size would get 500; render where %[1]s can reach, or start %[5]s as the owner of %[4]s\n",
+			workerUser, d, fi.Mode().Perm(), displayPath(dir), outs[i].Target)
 		return
 	}
 }

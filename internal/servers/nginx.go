@@ -24,6 +24,7 @@ var nginxServer = server{
 	reload: syscall.SIGHUP, // what nginx -s reload sends
 	// Open-source nginx has no active health checks.
 	checksNodes: false,
+	rootWorkers: "nobody",
 	// nginx retitles a worker that began to shut down.
 	stillAccepts: func(pid int) bool {
 		title := title(pid)

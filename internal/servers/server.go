@@ -22,6 +22,9 @@ type server struct {
 	reload syscall.Signal
 	// checksNodes: the server runs active health checks of its own.
 	checksNodes bool
+	// rootWorkers is who the server started as root runs its workers as,
+	// where the rendered config names no user; "" where it does.
+	rootWorkers string
 	// stillAccepts reports whether an old worker may still take new
 	// connections, where that can be seen; nil when it cannot.
 	stillAccepts func(pid int) bool
@@ -37,6 +40,10 @@ type server struct {
 // ChecksNodes reports whether the target's server runs active health
 // checks of its own; lbgen watch runs them for the others.
 func ChecksNodes(t generator.Target) bool { return known[t].checksNodes }
+
+// RootWorkerUser is who the target's server started as root runs its
+// workers as when the rendered config names no user, or "".
+func RootWorkerUser(t generator.Target) string { return known[t].rootWorkers }
 
 // known holds every target's server.
 var known = map[generator.Target]server{

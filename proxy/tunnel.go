@@ -18,6 +18,9 @@ type tunnel struct {
 	done    chan struct{}
 	once    sync.Once
 	release func()
+	// timer closes an idle tunnel; a timer, not a goroutine, waits, so
+	// thousands of idle WebSockets cost no stacks for it.
+	timer atomic.Pointer[time.Timer]
 }
 
 // openTunnel registers a tunnel so Shutdown can close it; release runs
@@ -45,7 +48,7 @@ func (p *Proxy) openTunnel(rwc io.ReadWriteCloser, release func()) *tunnel {
 		t.Close()
 		return t
 	}
-	go t.watch()
+	t.timer.Store(time.AfterFunc(t.idle, t.checkIdle))
 	return t
 }
 
@@ -129,26 +132,26 @@ func pump(dst io.Writer, src io.Reader) (int64, error) {
 func (t *tunnel) Close() error {
 	t.once.Do(func() {
 		close(t.done)
+		if timer := t.timer.Load(); timer != nil {
+			timer.Stop()
+		}
 		t.release()
 	})
 	return t.ReadWriteCloser.Close()
 }
 
-// watch closes the tunnel once it has been idle for t.idle.
-func (t *tunnel) watch() {
-	timer := time.NewTimer(t.idle)
-	defer timer.Stop()
-	for {
-		select {
-		case <-t.done:
-			return
-		case <-timer.C:
-		}
-		idle := time.Since(t.start) - time.Duration(t.last.Load())
-		if idle >= t.idle {
-			t.Close()
-			return
-		}
-		timer.Reset(t.idle - idle)
+// checkIdle closes the tunnel once it has been idle for t.idle, or waits
+// again for the rest of it.
+func (t *tunnel) checkIdle() {
+	select {
+	case <-t.done:
+		return
+	default:
 	}
+	idle := time.Since(t.start) - time.Duration(t.last.Load())
+	if idle >= t.idle {
+		t.Close()
+		return
+	}
+	t.timer.Store(time.AfterFunc(t.idle-idle, t.checkIdle))
 }

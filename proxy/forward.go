@@ -39,6 +39,10 @@ type exchange struct {
 	body      []byte // buffered so it can be sent again
 	tunnel    bool   // the node switched protocols
 	err       error
+
+	w        *recorder // the client's side, taken over for a tunnel
+	upgraded bool      // the tunnel runs on its own; finish ends it
+	finish   func()    // logs the exchange and releases its counts
 }
 
 func exchangeOf(r *http.Request) *exchange {
@@ -135,6 +139,9 @@ func (d dispatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 		var ce *connectError
 		if err == nil {
 			d.p.insertCookie(ex, res)
+			if ex.tunnel {
+				return nil, d.p.upgrade(ex, res)
+			}
 			return res, nil
 		}
 		if !errors.As(err, &ce) || !d.p.next(ex, err) {
@@ -273,6 +280,9 @@ func rawTarget(u *url.URL, in *http.Request) {
 // proxyError answers a request no node answered: 504 after the read
 // timeout, 502 otherwise (refused everywhere, or the node failed).
 func (p *Proxy) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errUpgraded) {
+		return
+	}
 	ex := exchangeOf(r)
 	if ex != nil {
 		ex.err = err

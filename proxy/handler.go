@@ -42,13 +42,21 @@ func (p *Proxy) newHandler(l model.Listener, label string) *handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.p.inflight.Add(1)
-	defer h.p.inflight.Done()
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
-	ex := &exchange{h: h}
-	defer func() { h.p.logRequest(h, r, rec, ex, time.Since(start)) }()
+	ex := &exchange{h: h, w: rec}
+	// A WebSocket outlives its handler: the tunnel finishes it.
+	ex.finish = func() {
+		h.p.busy.Add(-1)
+		h.p.logRequest(h, r, rec, ex, time.Since(start))
+		h.p.inflight.Done()
+	}
+	defer func() {
+		if !ex.upgraded {
+			ex.finish()
+		}
+	}()
 
-	defer h.p.busy.Add(-1)
 	if h.p.busy.Add(1) > h.p.limit {
 		ex.reason = reasonMaxConns
 		http.Error(rec, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)

@@ -1,15 +1,17 @@
 package proxy
 
 import (
+	"errors"
 	"io"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// tunnel is the node side of an upgraded (WebSocket) connection.
-// ReverseProxy copies both directions through it, so it sees all traffic
-// and can close the tunnel after timeouts.tunnel without data either way.
+// tunnel is the node side of an upgraded (WebSocket) connection. Both
+// directions are copied through it, so it sees all traffic and can close
+// the tunnel after timeouts.tunnel without data either way.
 type tunnel struct {
 	io.ReadWriteCloser
 	idle    time.Duration
@@ -68,15 +70,11 @@ func (t *tunnel) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// ReadFrom copies the client's side into the tunnel and WriteTo the
-// tunnel's into the client's. ReverseProxy's io.Copy of an upgraded
-// connection uses them instead of a 32 KiB buffer per direction, held for
-// as long as the WebSocket lives: most WebSockets are idle most of the
-// time, and a proxy holding thousands of them would spend most of its
-// memory on empty buffers.
-func (t *tunnel) ReadFrom(client io.Reader) (int64, error) { return pump(t, client) }
-
-func (t *tunnel) WriteTo(client io.Writer) (int64, error) { return pump(client, t) }
+// Each direction copies with pump: a small buffer while it waits and a
+// pooled 32 KiB one while data flows, instead of a 32 KiB buffer per
+// direction held for as long as the WebSocket lives. Most WebSockets are
+// idle most of the time, and a proxy holding thousands of them would
+// spend most of its memory on empty buffers.
 
 // waitSize is what a direction of an idle tunnel holds while it waits.
 const waitSize = 512
@@ -128,7 +126,7 @@ func pump(dst io.Writer, src io.Reader) (int64, error) {
 	}
 }
 
-// Close ends the tunnel; ReverseProxy then closes the client side.
+// Close ends the tunnel; the copying then closes the client side.
 func (t *tunnel) Close() error {
 	t.once.Do(func() {
 		close(t.done)
@@ -154,4 +152,58 @@ func (t *tunnel) checkIdle() {
 		return
 	}
 	t.timer.Store(time.AfterFunc(t.idle-idle, t.checkIdle))
+}
+
+// errUpgraded tells ReverseProxy's error handler that the exchange became
+// a tunnel, which answered the client itself.
+var errUpgraded = errors.New("upgraded to a tunnel")
+
+// upgrade completes a WebSocket handshake the node accepted: it takes the
+// client's connection over, sends it the node's 101 and copies both ways
+// until either side ends. The handler then returns, so an open WebSocket
+// costs two copying goroutines and no request state; the exchange is
+// logged and released when the tunnel ends.
+func (p *Proxy) upgrade(ex *exchange, res *http.Response) error {
+	t := res.Body.(*tunnel)
+	res.Body = nil
+	conn, brw, err := http.NewResponseController(ex.w).Hijack()
+	if err != nil {
+		t.Close()
+		return err
+	}
+	ex.w.status = res.StatusCode
+	ex.upgraded = true
+	err = res.Write(brw)
+	if err == nil {
+		err = brw.Flush()
+	}
+	if n := brw.Reader.Buffered(); err == nil && n > 0 {
+		// What the client sent after its handshake, already read.
+		early, _ := brw.Reader.Peek(n)
+		_, err = t.Write(early)
+	}
+	var left atomic.Int32
+	left.Store(2)
+	end := func() {
+		conn.Close()
+		t.Close()
+		if left.Add(-1) == 0 {
+			ex.finish()
+		}
+	}
+	if err != nil {
+		ex.err = err
+		left.Store(1)
+		end()
+		return errUpgraded
+	}
+	go func() {
+		defer end()
+		pump(t, conn)
+	}()
+	go func() {
+		defer end()
+		pump(conn, t)
+	}()
+	return errUpgraded
 }

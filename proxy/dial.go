@@ -73,5 +73,10 @@ func newTransport(d dialer) *http.Transport {
 		IdleConnTimeout:     60 * time.Second,
 		// Pass Accept-Encoding and bodies through untouched.
 		DisableCompression: true,
+		// Every held long poll keeps its node connection's buffers. Bodies
+		// larger than a buffer bypass it, so small ones cost only syscalls
+		// for headers longer than 1 KiB.
+		ReadBufferSize:  1 << 10,
+		WriteBufferSize: 1 << 10,
 	}
 }

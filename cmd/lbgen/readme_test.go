@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/lbgen/lbgen/model"
+	"github.com/lbgen/lbgen/validate"
 )
 
 // TestReadmeGoVersion keeps the quick start asking for the Go version
@@ -181,4 +184,20 @@ func headingAnchors(page string) []string {
 		out = append(out, b.String())
 	}
 	return out
+}
+
+// TestClusterFileReferenceIsValid keeps the annotated example that opens
+// docs/cluster-file.md a file lbgen accepts, so copying it is a start.
+func TestClusterFileReferenceIsValid(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "cluster-file.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/cluster-file.md has no yaml example")
+	}
+	if c, diags := validate.Load("docs/cluster-file.md", m[1]); c == nil || model.HasErrors(diags) {
+		t.Errorf("the example in docs/cluster-file.md is not valid:\n%v", diags)
+	}
 }

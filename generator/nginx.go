@@ -255,11 +255,11 @@ func (nv *nginxView) insert() error {
 		}
 	}
 	s := nv.C.Sticky
-	fixed := s.Cookie + "=." + s.InsertedAttributes(false)
-	if err := checkInert(fixed, ""); err != nil {
+	attrs := s.InsertedAttributes(false)
+	if err := checkInert(s.Cookie+attrs, ""); err != nil {
 		return err
 	}
-	nv.InsertValue = `"` + s.Cookie + "=.$1" + s.InsertedAttributes(false) + nv.Var + `_secure"`
+	nv.InsertValue = `"` + s.Cookie + "=.$1" + attrs + nv.Var + `_secure"`
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"encoding/binary"
 	"hash/crc32"
 	"slices"
@@ -34,15 +35,7 @@ func newRing(nodes []*node, addr func(*node) string) *ring {
 			binary.LittleEndian.PutUint32(prev[:], h)
 		}
 	}
-	slices.SortStableFunc(r.points, func(a, b ringPoint) int {
-		switch {
-		case a.hash < b.hash:
-			return -1
-		case a.hash > b.hash:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(r.points, func(a, b ringPoint) int { return cmp.Compare(a.hash, b.hash) })
 	// nginx keeps the first of equal points.
 	r.points = slices.CompactFunc(r.points, func(a, b ringPoint) bool { return a.hash == b.hash })
 	return r
@@ -70,15 +63,7 @@ func (r *ring) pick(key string, usable func(*node) bool) *node {
 		return nil
 	}
 	h := crc32.ChecksumIEEE([]byte(key))
-	i, _ := slices.BinarySearchFunc(r.points, h, func(p ringPoint, h uint32) int {
-		switch {
-		case p.hash < h:
-			return -1
-		case p.hash > h:
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(r.points, h, func(p ringPoint, h uint32) int { return cmp.Compare(p.hash, h) })
 	for range chashTries + 1 {
 		if n := r.points[i%len(r.points)].node; usable(n) {
 			return n

@@ -37,7 +37,6 @@ type exchange struct {
 	fallback  *fallback // the fallback of the current attempt, when node is nil
 	retried   bool
 	body      []byte // buffered so it can be sent again
-	tunnel    bool   // the node switched protocols
 	err       error
 
 	w        *recorder // the client's side, taken over for a tunnel
@@ -139,7 +138,7 @@ func (d dispatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 		var ce *connectError
 		if err == nil {
 			d.p.insertCookie(ex, res)
-			if ex.tunnel {
+			if res.StatusCode == http.StatusSwitchingProtocols {
 				return nil, d.p.upgrade(ex, res)
 			}
 			return res, nil
@@ -186,7 +185,6 @@ func (d dispatcher) attempt(req *http.Request, ex *exchange) (*http.Response, er
 		return nil, errors.New("node switched to a protocol the client did not ask for")
 	}
 	res.Body = d.p.openTunnel(rwc, func() { cancel(nil) })
-	ex.tunnel = true
 	return res, nil
 }
 

@@ -25,12 +25,8 @@ func (p *Proxy) logf(format string, args ...any) {
 //
 // followed by err="..." when the request failed.
 func (p *Proxy) logRequest(h *handler, r *http.Request, rec *recorder, ex *exchange, d time.Duration) {
-	status := rec.status
-	if status == 0 && ex.tunnel {
-		status = http.StatusSwitchingProtocols
-	}
 	line := fmt.Sprintf("listener=%s method=%s uri=%s status=%d node=%s reason=%s route=%s ms=%d",
-		field(h.label), field(r.Method), field(r.RequestURI), status,
+		field(h.label), field(r.Method), field(r.RequestURI), rec.status,
 		field(ex.target()), field(ex.reason), field(ex.route), d.Milliseconds())
 	if ex.err != nil {
 		line += " err=" + field(ex.err.Error())

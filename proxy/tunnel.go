@@ -70,12 +70,6 @@ func (t *tunnel) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// Each direction copies with pump: a small buffer while it waits and a
-// pooled 32 KiB one while data flows, instead of a 32 KiB buffer per
-// direction held for as long as the WebSocket lives. Most WebSockets are
-// idle most of the time, and a proxy holding thousands of them would
-// spend most of its memory on empty buffers.
-
 // waitSize is what a direction of an idle tunnel holds while it waits.
 const waitSize = 512
 
@@ -93,7 +87,10 @@ func (bodyBuffers) Put(b []byte) { burstBuffers.Put(&b) }
 
 // pump copies src to dst until src ends: it waits with a small buffer and,
 // when a read fills it, borrows a large one until a read comes up short,
-// so data passes as it arrives and an idle direction costs waitSize.
+// so data passes as it arrives and an idle direction costs waitSize. Most
+// WebSockets are idle most of the time: with a 32 KiB buffer held per
+// direction, a proxy holding thousands would spend most of its memory on
+// empty buffers.
 func pump(dst io.Writer, src io.Reader) (int64, error) {
 	wait := make([]byte, waitSize)
 	var total int64

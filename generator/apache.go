@@ -33,8 +33,6 @@ type apacheView struct {
 	// "..", refused in every virtual host that proxies.
 	Denied    []string
 	Ambiguous string
-	// Down names the nodes in state down, which are left out.
-	Down []string
 	// PathsRegex matches path and the internal paths outside it: anything
 	// else is 404 (internal paths answer 403 on public listeners).
 	PathsRegex string
@@ -164,11 +162,6 @@ func newApacheView(v *view) (*apacheView, error) {
 			if v.C.WebSocketEnabled() && v.Opts.ApacheWSTunnel {
 				av.Balancers = append(av.Balancers, av.balancer(tls, true))
 			}
-		}
-	}
-	for _, n := range v.Nodes {
-		if n.State == model.StateDown {
-			av.Down = append(av.Down, n.Name)
 		}
 	}
 	for _, g := range v.listenerGroups(true) {

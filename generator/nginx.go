@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/lbgen/lbgen/model"
@@ -94,6 +95,9 @@ type nginxPeer struct {
 	Addr   string
 	Weight int
 	Backup bool
+	// Node names the node in a comment where nothing else in the config
+	// does: in a hash group, whose servers no route names.
+	Node string
 	// Down is the disabled twin of a node's own group.
 	Down bool
 	// Fallback is another data center's balancer: no failure policy.
@@ -158,6 +162,8 @@ func newNginxView(v *view) (*nginxView, error) {
 		if nv.ParamRegex != "" {
 			nv.HashKey = nv.Var + "_sticky"
 		}
+		// The ring holds active nodes only.
+		nv.NotRendered = slices.Concat(nv.NotRendered, nv.Drain)
 	}
 	nv.RouteRegex = `^(.*)$`
 	if v.C.Sticky.RouteAfterDot() {
@@ -330,7 +336,11 @@ func (nv *nginxView) upstreams(scheme string) ([]nginxUpstream, error) {
 		peers[n.Name] = p
 	}
 	for _, n := range nv.Active {
-		rr.Servers = append(rr.Servers, peers[n.Name])
+		p := peers[n.Name]
+		if rr.Hash != "" {
+			p.Node = n.Name
+		}
+		rr.Servers = append(rr.Servers, p)
 	}
 	for _, n := range nv.Standby {
 		p := peers[n.Name]

@@ -28,6 +28,9 @@ type view struct {
 	Active  []nodeView
 	Drain   []nodeView
 	Standby []nodeView
+	// NotRendered are the nodes a config leaves out, listed in its header
+	// so that lbgen import gets back the whole cluster.
+	NotRendered []nodeView
 
 	Listeners []listenerView
 	// InternalPaths are sorted; InternalOutside are those not under Path,
@@ -140,6 +143,8 @@ func (v *view) nodes() error {
 		}
 		if n.State != model.StateDown {
 			v.Routed = append(v.Routed, nv)
+		} else {
+			v.NotRendered = append(v.NotRendered, nv)
 		}
 	}
 	if len(v.Active) == 0 {

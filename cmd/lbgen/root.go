@@ -42,7 +42,7 @@ servers, and runs a built-in reference proxy that implements the same routing.`,
 	root.SetVersionTemplate("lbgen {{.Version}}\n") // as `lbgen version` prints it
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newInitCmd(), newValidateCmd(), newRenderCmd(), newCheckCmd(),
-		newApplyCmd(), newWatchCmd(), newProxyCmd(), newParityCmd(), newExplainCmd(), newSchemaCmd(), newVersionCmd(), newCompletionCmd())
+		newImportCmd(), newApplyCmd(), newWatchCmd(), newProxyCmd(), newParityCmd(), newExplainCmd(), newSchemaCmd(), newVersionCmd(), newCompletionCmd())
 	return root
 }
 

@@ -1,0 +1,69 @@
+package importer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// at is where a value was read: file, 1-based line and column.
+type at struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (a at) String() string { return fmt.Sprintf("%s:%d", a.File, a.Line) }
+
+// directive is one statement of a config file: a name, its arguments, and
+// the statements of its block if it opens one (nginx {}, Apache <Section>,
+// a HAProxy section).
+type directive struct {
+	Name  string
+	Args  []string
+	At    at
+	Block []*directive
+	// Comment is a comment on the same line after the statement.
+	Comment string
+}
+
+// arg returns argument i, or "" when there are fewer.
+func (d *directive) arg(i int) string {
+	if i < len(d.Args) {
+		return d.Args[i]
+	}
+	return ""
+}
+
+// param returns the value of a key=value argument, matched without case.
+func (d *directive) param(key string) (string, bool) {
+	for _, a := range d.Args {
+		k, v, ok := strings.Cut(a, "=")
+		if ok && strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// walk calls fn for every directive of the tree in file order, with the
+// names of the blocks that enclose it.
+func walk(ds []*directive, parents []string, fn func(d *directive, parents []string)) {
+	for _, d := range ds {
+		fn(d, parents)
+		if d.Block != nil {
+			walk(d.Block, append(parents[:len(parents):len(parents)], strings.ToLower(d.Name)), fn)
+		}
+	}
+}
+
+// comment is one comment line of a config file, without its "#".
+type comment struct {
+	Text string
+	At   at
+}
+
+// parsed is a config file read into directives, with its comment lines.
+type parsed struct {
+	Top      []*directive
+	Comments []comment
+}

@@ -13,8 +13,8 @@ import (
 // draft is the cluster being read from a config, with where each value
 // came from and what was found on the way.
 type draft struct {
-	c        model.Cluster
-	from     map[string]at
+	c    model.Cluster
+	from map[string]at
 	// nameHint is what the config calls the cluster (a backend, an
 	// upstream group, a balancer), for a cluster without a preset.
 	nameHint string

@@ -155,7 +155,9 @@ func (h *haproxy) chooseBackends() {
 	}
 	chosen := pick(func(s *directive) bool { return first(s.Block, "cookie") != nil })
 	if len(chosen) == 0 && h.prefix != "" {
-		chosen = pick(func(s *directive) bool { return strings.HasPrefix(s.arg(0), h.prefix+"nodes") || s.arg(0) == h.prefix+"fallback" })
+		chosen = pick(func(s *directive) bool {
+			return strings.HasPrefix(s.arg(0), h.prefix+"nodes") || s.arg(0) == h.prefix+"fallback"
+		})
 	}
 	if len(chosen) == 0 {
 		defaults := map[string]bool{}

@@ -31,7 +31,7 @@ type Files interface {
 // Disk is Files on the local file system.
 type Disk struct{}
 
-func (Disk) ReadFile(name string) ([]byte, error)   { return os.ReadFile(name) }
+func (Disk) ReadFile(name string) ([]byte, error)  { return os.ReadFile(name) }
 func (Disk) Glob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
 
 // maxIncludes bounds the files one import reads, includes of includes too.
@@ -232,4 +232,3 @@ func parentPath(path string) string {
 	}
 	return path[:i]
 }
-

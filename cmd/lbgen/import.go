@@ -66,4 +66,3 @@ the config cannot be read as a sticky cluster, with the reason.`,
 	})
 	return cmd
 }
-

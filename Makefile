@@ -28,6 +28,7 @@ fuzz:
 	$(FUZZ) $$((60000 * $(FUZZSCALE)))x -fuzz '^FuzzLoad$$' ./validate
 	$(FUZZ) $$((40000 * $(FUZZSCALE)))x -fuzz '^FuzzRender$$' ./generator
 	$(FUZZ) $$((40000 * $(FUZZSCALE)))x -fuzz '^FuzzRenderField$$' ./generator
+	$(FUZZ) $$((40000 * $(FUZZSCALE)))x -fuzz '^FuzzImport$$' ./importer
 
 update:
 	LBGEN_UPDATE=1 $(GO) test ./...

@@ -121,12 +121,17 @@ type apache struct {
 	all      []*directive
 	parents  map[*directive][]string
 	comments []comment
+	// commentAt holds comment lines by file and line (column 0).
+	commentAt map[at]string
 	// memberPaths are the paths BalancerMember URLs carry.
 	memberPaths []addrAt
 }
 
 func readApache(d *draft, p *parsed, lb *lbgenHeader) {
-	a := &apache{d: d, used: map[*directive]bool{}, parents: map[*directive][]string{}, comments: p.Comments}
+	a := &apache{d: d, used: map[*directive]bool{}, parents: map[*directive][]string{}, comments: p.Comments, commentAt: map[at]string{}}
+	for _, c := range p.Comments {
+		a.commentAt[at{File: c.At.File, Line: c.At.Line}] = c.Text
+	}
 	walk(p.Top, nil, func(x *directive, parents []string) {
 		a.all = append(a.all, x)
 		a.parents[x] = parents
@@ -158,12 +163,7 @@ func (a *apache) named(name string) []*directive {
 
 // commentBefore is the comment on the line just above x.
 func (a *apache) commentBefore(x *directive) string {
-	for _, c := range a.comments {
-		if c.At.File == x.At.File && c.At.Line == x.At.Line-1 {
-			return c.Text
-		}
-	}
-	return ""
+	return a.commentAt[at{File: x.At.File, Line: x.At.Line - 1}]
 }
 
 var (

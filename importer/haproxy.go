@@ -101,14 +101,13 @@ type haproxy struct {
 	d        *draft
 	used     map[*directive]bool
 	sections []*directive
-	comments []comment
 	prefix   string
 	// backends serve the cluster; see chooseBackends.
 	backends []*directive
 }
 
 func readHAProxy(d *draft, p *parsed, lb *lbgenHeader) {
-	h := &haproxy{d: d, used: map[*directive]bool{}, comments: p.Comments}
+	h := &haproxy{d: d, used: map[*directive]bool{}}
 	for _, x := range p.Top {
 		if x.Block != nil {
 			h.sections = append(h.sections, x)
@@ -659,8 +658,9 @@ func (h *haproxy) faults(ownOutput bool) {
 				d.warn(x.At, "I-no-keepalive", "option "+x.arg(0)+" closes the connection to the node after every request",
 					"lbgen keeps idle connections to the nodes (http-reuse safe)")
 			case x.Name == "appsession":
+				h.use(x)
 				d.warn(x.At, "I-appsession", "appsession was removed in HAProxy 1.6: this config does not load in a current HAProxy",
-					"the cookie it names is imported; lbgen routes by it with stick-free rules")
+					"lbgen routes by the sticky cookie itself, without a session table")
 			}
 		}
 		if slices.Contains(h.backends, s) && s.arg(0) != h.prefix+"fallback" {

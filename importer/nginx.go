@@ -18,14 +18,15 @@ type nginx struct {
 	maps      []*directive
 	servers   []*directive // server {} blocks of http {}
 	all       []*directive
-	parents   map[*directive][]string
+	// location is the location block each directive stands in.
+	location map[*directive]*directive
 }
 
 func readNginx(d *draft, p *parsed, lb *lbgenHeader) {
-	n := &nginx{d: d, used: map[*directive]bool{}, upstreams: map[string]*directive{}, parents: map[*directive][]string{}}
+	n := &nginx{d: d, used: map[*directive]bool{}, upstreams: map[string]*directive{},
+		location: map[*directive]*directive{}}
 	walk(p.Top, nil, func(x *directive, parents []string) {
 		n.all = append(n.all, x)
-		n.parents[x] = parents
 		switch {
 		case x.Name == "upstream" && x.Block != nil:
 			n.upstreams[x.arg(0)] = x
@@ -38,6 +39,11 @@ func readNginx(d *draft, p *parsed, lb *lbgenHeader) {
 			n.use(x)
 		}
 	})
+	for _, s := range n.servers {
+		for _, loc := range named(s.Block, "location") {
+			walk(loc.Block, nil, func(x *directive, _ []string) { n.location[x] = loc })
+		}
+	}
 	n.sticky()
 	if lb != nil && lb.health != nil {
 		d.c.Health = *lb.health
@@ -511,9 +517,12 @@ func (n *nginx) listeners() {
 		tlsListener := false
 		for _, l := range named(s.Block, "listen") {
 			n.use(l)
+			if l.arg(0) == "" {
+				continue
+			}
 			i := len(d.c.Listen)
 			addr := strings.TrimPrefix(l.arg(0), "*:")
-			lst := model.Listener{Addr: addr, TLS: slices.Contains(l.Args[1:], "ssl")}
+			lst := model.Listener{Addr: addr, TLS: slices.Contains(l.Args, "ssl")}
 			tlsListener = tlsListener || lst.TLS
 			d.source("listen["+strconv.Itoa(i)+"].addr", l.At)
 			if lst.TLS {
@@ -607,17 +616,9 @@ func (n *nginx) settings() {
 	c := &d.c
 	websocket := false
 	for _, x := range n.all {
-		parents := n.parents[x]
-		inWebSocket := false
-		for _, p := range parents {
-			if p == "location" {
-				inWebSocket = false
-			}
-		}
-		loc := n.enclosingLocation(x)
-		if loc != nil && strings.HasSuffix(loc.arg(0), "_websocket") {
-			inWebSocket = true
-		}
+		// lbgen's WebSocket locations hold the tunnel timeout.
+		loc := n.location[x]
+		inWebSocket := loc != nil && strings.HasSuffix(loc.arg(0), "_websocket")
 		switch x.Name {
 		case "proxy_connect_timeout":
 			if v, ok := parseNginxDuration(x.arg(0)); ok && c.Timeouts.Connect == 0 {
@@ -682,21 +683,6 @@ func (n *nginx) settings() {
 	n.insertCookie()
 }
 
-// enclosingLocation finds the location block that holds x.
-func (n *nginx) enclosingLocation(x *directive) *directive {
-	var found *directive
-	for _, s := range n.servers {
-		for _, loc := range named(s.Block, "location") {
-			walk(loc.Block, nil, func(y *directive, _ []string) {
-				if y == x {
-					found = loc
-				}
-			})
-		}
-	}
-	return found
-}
-
 // fallbacks reads lbgen's fallback groups, in the order the error pages
 // chain them.
 func (n *nginx) fallbacks() {
@@ -752,7 +738,7 @@ func (n *nginx) faults() {
 	for _, x := range n.all {
 		switch x.Name {
 		case "error_page":
-			target := x.Args[len(x.Args)-1]
+			target := x.arg(len(x.Args) - 1)
 			if strings.HasPrefix(target, "@lbgen_") {
 				n.use(x)
 				continue
@@ -769,7 +755,12 @@ func (n *nginx) faults() {
 				d.warn(x.At, "I-failover-timeout", "a session whose node is down is sent to that node's address on every request and reaches "+target+" only after proxy_connect_timeout: nothing remembers the node is down",
 					"lbgen routes sessions through one upstream group per node, so a failed node is skipped for fail_timeout")
 			}
-			if loc := n.namedLocation(target); loc != nil && n.lacksTimeouts(loc) {
+			loc := n.namedLocation(target)
+			if loc != nil {
+				// The fallback is what lbgen's failover replaces.
+				n.use(loc)
+			}
+			if loc != nil && n.lacksTimeouts(loc) {
 				d.warn(loc.At, "I-fallback-timeouts", "location "+target+" does not inherit the timeouts and WebSocket headers of the location that falls back to it",
 					"lbgen repeats them in every location it renders")
 			}
@@ -831,7 +822,7 @@ func (n *nginx) lacksTimeouts(loc *directive) bool {
 		inLoc := first(loc.Block, name) != nil
 		elsewhere := false
 		for _, x := range n.all {
-			if x.Name == name && n.enclosingLocation(x) != nil && n.enclosingLocation(x) != loc {
+			if x.Name == name && n.location[x] != nil && n.location[x] != loc {
 				elsewhere = true
 			}
 		}

@@ -2,7 +2,9 @@ package importer_test
 
 import (
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,7 +78,7 @@ func importText(t *testing.T, target generator.Target, text string) []byte {
 	return r.YAML
 }
 
-// memory holds config files in memory; a glob matches a name exactly.
+// memory holds config files in memory.
 type memory map[string]string
 
 func (m memory) ReadFile(name string) ([]byte, error) {
@@ -87,8 +89,14 @@ func (m memory) ReadFile(name string) ([]byte, error) {
 }
 
 func (m memory) Glob(pattern string) ([]string, error) {
-	if _, ok := m[pattern]; ok {
-		return []string{pattern}, nil
+	var out []string
+	for name := range m {
+		if ok, err := path.Match(pattern, name); err != nil {
+			return nil, err
+		} else if ok {
+			out = append(out, name)
+		}
 	}
-	return nil, nil
+	slices.Sort(out)
+	return out, nil
 }

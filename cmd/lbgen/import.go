@@ -39,10 +39,9 @@ the config cannot be read as a sticky cluster, with the reason.`,
 			if err != nil {
 				return withCode(exitFailure, err)
 			}
-			printFindings(cmd.ErrOrStderr(), r.Findings)
+			printDiagnostics(cmd.ErrOrStderr(), r.Findings)
 			if r.YAML == nil {
-				errs, _ := count(r.Findings)
-				return quiet(exitInvalid, "%s: nothing imported (%s)", args[0], plural(errs, "error"))
+				return quiet(exitInvalid, "%s: nothing imported", args[0])
 			}
 			out := flagOutput.String(cmd)
 			if out == "" || out == "-" {

@@ -9,14 +9,13 @@ import (
 	"testing"
 
 	"github.com/lbgen/lbgen/model"
-	"github.com/lbgen/lbgen/validate"
 )
 
 // TestEveryLintHasAScript keeps each lint code shown, with its message and
 // exit code, by at least one CLI script.
 func TestEveryLintHasAScript(t *testing.T) {
 	all := allScripts(t)
-	for _, l := range validate.Lints {
+	for _, l := range allCodes() {
 		if !strings.Contains(all, " "+l.Code+": ") {
 			t.Errorf("no script in testdata/script shows a %s finding", l.Code)
 		}
@@ -27,7 +26,7 @@ func TestEveryLintHasAScript(t *testing.T) {
 // severities each code is reported with in the scripts, no more, no less.
 func TestLintSeveritiesAsReported(t *testing.T) {
 	shown := map[string][]model.Severity{}
-	for _, m := range regexp.MustCompile(`(?m): (error|warning) (L-[a-z-]+): `).FindAllStringSubmatch(allScripts(t), -1) {
+	for _, m := range regexp.MustCompile(`(?m): (error|warning) ([LI]-[a-z-]+): `).FindAllStringSubmatch(allScripts(t), -1) {
 		sev := model.SevError
 		if m[1] == "warning" {
 			sev = model.SevWarning
@@ -36,7 +35,7 @@ func TestLintSeveritiesAsReported(t *testing.T) {
 			shown[m[2]] = append(shown[m[2]], sev)
 		}
 	}
-	for _, l := range validate.Lints {
+	for _, l := range allCodes() {
 		got := slices.Sorted(slices.Values(shown[l.Code]))
 		if !slices.Equal(got, l.Severities) {
 			t.Errorf("%s is documented as %v, scripts show it as %v", l.Code, l.Severities, got)

@@ -124,7 +124,7 @@ type apache struct {
 	// commentAt holds comment lines by file and line (column 0).
 	commentAt map[at]string
 	// memberPaths are the paths BalancerMember URLs carry.
-	memberPaths []addrAt
+	memberPaths []memberPath
 }
 
 func readApache(d *draft, p *parsed, lb *lbgenHeader) {
@@ -164,6 +164,11 @@ func (a *apache) named(name string) []*directive {
 // commentBefore is the comment on the line just above x.
 func (a *apache) commentBefore(x *directive) string {
 	return a.commentAt[at{File: x.At.File, Line: x.At.Line - 1}]
+}
+
+type memberPath struct {
+	path string
+	at   at
 }
 
 var (
@@ -206,7 +211,7 @@ func (a *apache) members(lb *lbgenHeader) {
 		}
 		addr += ":" + port
 		if u.Path != "" && u.Path != "/" {
-			a.memberPaths = append(a.memberPaths, addrAt{addr: strings.TrimSuffix(u.Path, "/"), at: m.At})
+			a.memberPaths = append(a.memberPaths, memberPath{path: strings.TrimSuffix(u.Path, "/"), at: m.At})
 		}
 		if v, ok := m.param("lbset"); ok && v != "0" {
 			name := "fallback" + v
@@ -477,8 +482,8 @@ func (a *apache) vhosts() {
 		}
 	}
 	for _, mp := range a.memberPaths {
-		if mp.addr != d.c.Path {
-			d.warn(mp.at, "I-member-path", "the member URL carries the path "+mp.addr+", and ProxyPass maps "+d.c.Path+" onto the balancer: nodes get requests under "+mp.addr+", not under "+d.c.Path,
+		if mp.path != d.c.Path {
+			d.warn(mp.at, "I-member-path", "the member URL carries the path "+mp.path+", and ProxyPass maps "+d.c.Path+" onto the balancer: nodes get requests under "+mp.path+", not under "+d.c.Path,
 				"lbgen passes the request path unchanged; write members as scheme://host:port")
 		}
 	}

@@ -230,6 +230,24 @@ func duration(d model.Duration) string {
 	return t.String()
 }
 
+// addrAt is an address read from the config, with the statement it is in.
+type addrAt struct {
+	addr string
+	at   at
+	x    *directive
+}
+
+// nodeDraft is a node as the readers collect it: addresses for plain and
+// TLS traffic may come from different statements.
+type nodeDraft struct {
+	name          string
+	at            at
+	plain, secure *addrAt
+	weight        int
+	state         string
+	stateAt       at
+}
+
 // addNode adds a node read from the config. A node reached only over TLS
 // gets its TLS port as port too: the config says nothing of its HTTP port.
 func (d *draft) addNode(nd *nodeDraft) {

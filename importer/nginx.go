@@ -145,23 +145,6 @@ func (n *nginx) setCookie(name string, m *directive) {
 	n.d.source("sticky.cookie", m.At)
 }
 
-// nodeGroups are the upstream groups lbgen renders for one node: its own
-// plain and TLS groups.
-type addrAt struct {
-	addr string
-	at   at
-	x    *directive
-}
-
-type nodeDraft struct {
-	name          string
-	at            at
-	plain, secure *addrAt
-	weight        int
-	state         string
-	stateAt       at
-}
-
 func (n *nginx) nodes(lb *lbgenHeader) {
 	var nodes []*nodeDraft
 	byName := map[string]*nodeDraft{}

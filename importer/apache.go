@@ -116,8 +116,8 @@ func apacheWords(s string) ([]string, error) {
 
 // apache holds an httpd config indexed by what the importer reads.
 type apache struct {
-	d        *draft
-	used     map[*directive]bool
+	d *draft
+	read
 	all      []*directive
 	parents  map[*directive][]string
 	comments []comment
@@ -128,7 +128,7 @@ type apache struct {
 }
 
 func readApache(d *draft, p *parsed, lb *lbgenHeader) {
-	a := &apache{d: d, used: map[*directive]bool{}, parents: map[*directive][]string{}, comments: p.Comments, commentAt: map[at]string{}}
+	a := &apache{d: d, read: read{}, parents: map[*directive][]string{}, comments: p.Comments, commentAt: map[at]string{}}
 	for _, c := range p.Comments {
 		a.commentAt[at{File: c.At.File, Line: c.At.Line}] = c.Text
 	}
@@ -143,12 +143,6 @@ func readApache(d *draft, p *parsed, lb *lbgenHeader) {
 	a.settings(lb)
 	a.faults(lb != nil)
 	a.notImported(lb != nil)
-}
-
-func (a *apache) use(ds ...*directive) {
-	for _, x := range ds {
-		a.used[x] = true
-	}
 }
 
 func (a *apache) named(name string) []*directive {
@@ -707,7 +701,7 @@ func (a *apache) notImported(ownOutput bool) {
 	skip := map[*directive]bool{}
 	for _, x := range a.all {
 		name := strings.ToLower(x.Name)
-		if a.used[x] || skip[x] || ownOutput && slices.Contains(apacheRendered, name) {
+		if a.read[x] || skip[x] || ownOutput && slices.Contains(apacheRendered, name) {
 			continue
 		}
 		walk(x.Block, nil, func(y *directive, _ []string) { skip[y] = true })

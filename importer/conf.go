@@ -67,3 +67,13 @@ type parsed struct {
 	Top      []*directive
 	Comments []comment
 }
+
+// read holds the statements that went into the cluster file; every other
+// one is reported as not imported.
+type read map[*directive]bool
+
+func (r read) use(ds ...*directive) {
+	for _, x := range ds {
+		r[x] = true
+	}
+}

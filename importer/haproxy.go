@@ -98,8 +98,8 @@ func haproxyWords(s string) (words []string, comment string, err error) {
 
 // haproxy holds a HAProxy config indexed by what the importer reads.
 type haproxy struct {
-	d        *draft
-	used     map[*directive]bool
+	d *draft
+	read
 	sections []*directive
 	prefix   string
 	// backends serve the cluster; see chooseBackends.
@@ -107,11 +107,11 @@ type haproxy struct {
 }
 
 func readHAProxy(d *draft, p *parsed, lb *lbgenHeader) {
-	h := &haproxy{d: d, used: map[*directive]bool{}}
+	h := &haproxy{d: d, read: read{}}
 	for _, x := range p.Top {
 		if x.Block != nil {
 			h.sections = append(h.sections, x)
-			h.used[x] = true
+			h.use(x)
 		}
 	}
 	if lb != nil {
@@ -124,12 +124,6 @@ func readHAProxy(d *draft, p *parsed, lb *lbgenHeader) {
 	h.settings(lb)
 	h.faults(lb != nil)
 	h.notImported(lb != nil)
-}
-
-func (h *haproxy) use(ds ...*directive) {
-	for _, x := range ds {
-		h.used[x] = true
-	}
 }
 
 // chooseBackends picks the backends that serve the cluster: those with a
@@ -698,7 +692,7 @@ var haproxyRendered = []string{
 func (h *haproxy) notImported(ownOutput bool) {
 	for _, s := range h.sections {
 		for _, x := range s.Block {
-			if h.used[x] || ownOutput && slices.Contains(haproxyRendered, x.Name) {
+			if h.read[x] || ownOutput && slices.Contains(haproxyRendered, x.Name) {
 				continue
 			}
 			h.d.warn(x.At, "I-not-imported", strings.TrimSpace(x.Name+" "+x.arg(0))+" has no place in the cluster file and is not imported",

@@ -13,7 +13,7 @@ import (
 // nginx holds an nginx config indexed by what the importer reads.
 type nginx struct {
 	d         *draft
-	used      map[*directive]bool
+	read      read
 	upstreams map[string]*directive
 	maps      []*directive
 	servers   []*directive // server {} blocks of http {}
@@ -23,7 +23,7 @@ type nginx struct {
 }
 
 func readNginx(d *draft, p *parsed, lb *lbgenHeader) {
-	n := &nginx{d: d, used: map[*directive]bool{}, upstreams: map[string]*directive{},
+	n := &nginx{d: d, read: read{}, upstreams: map[string]*directive{},
 		location: map[*directive]*directive{}}
 	walk(p.Top, nil, func(x *directive, parents []string) {
 		n.all = append(n.all, x)
@@ -62,9 +62,9 @@ func readNginx(d *draft, p *parsed, lb *lbgenHeader) {
 // group is read whole.
 func (n *nginx) use(ds ...*directive) {
 	for _, x := range ds {
-		n.used[x] = true
+		n.read.use(x)
 		if x.Name == "map" || x.Name == "upstream" {
-			walk(x.Block, nil, func(y *directive, _ []string) { n.used[y] = true })
+			walk(x.Block, nil, func(y *directive, _ []string) { n.read.use(y) })
 		}
 	}
 }
@@ -757,7 +757,7 @@ func (n *nginx) faults() {
 				d.warn(x.At, "I-decoded-uri", "proxy_pass rebuilds the URI from $uri, which nginx has percent-decoded and normalised: %2F and ; reach the node changed",
 					"lbgen passes the request URI unchanged")
 			}
-			if n.used[x] {
+			if n.read[x] {
 				continue
 			}
 			n.use(x)
@@ -833,7 +833,7 @@ var renderedByLbgen = []string{
 func (n *nginx) notImported(ownOutput bool) {
 	skip := map[*directive]bool{}
 	for _, x := range n.all {
-		if n.used[x] || x.Name == "http" || x.Name == "events" {
+		if n.read[x] || x.Name == "http" || x.Name == "events" {
 			continue
 		}
 		if skip[x] {

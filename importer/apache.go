@@ -494,8 +494,10 @@ func (a *apache) vhosts() {
 			port = addr[i+1:]
 		}
 		vh := byAddr[addr]
-		if vh == nil {
-			vh = byAddr["*:"+port]
+		for _, wildcard := range []string{"*:", "_default_:"} {
+			if vh == nil {
+				vh = byAddr[wildcard+port]
+			}
 		}
 		if vh != nil && vh.adm {
 			d.c.Admin = &model.Admin{Addr: addr, Allow: vh.allow}

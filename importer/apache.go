@@ -121,17 +121,14 @@ type apache struct {
 	all      []*directive
 	parents  map[*directive][]string
 	comments []comment
-	// commentAt holds comment lines by file and line (column 0).
-	commentAt map[at]string
+	// commentBefore is the comment on the line just above a directive.
+	commentBefore func(x *directive) string
 	// memberPaths are the paths BalancerMember URLs carry.
 	memberPaths []memberPath
 }
 
 func readApache(d *draft, p *parsed, lb *lbgenHeader) {
-	a := &apache{d: d, read: read{}, parents: map[*directive][]string{}, comments: p.Comments, commentAt: map[at]string{}}
-	for _, c := range p.Comments {
-		a.commentAt[at{File: c.At.File, Line: c.At.Line}] = c.Text
-	}
+	a := &apache{d: d, read: read{}, parents: map[*directive][]string{}, comments: p.Comments, commentBefore: p.commentAbove()}
 	walk(p.Top, nil, func(x *directive, parents []string) {
 		a.all = append(a.all, x)
 		a.parents[x] = parents
@@ -153,11 +150,6 @@ func (a *apache) named(name string) []*directive {
 		}
 	}
 	return out
-}
-
-// commentBefore is the comment on the line just above x.
-func (a *apache) commentBefore(x *directive) string {
-	return a.commentAt[at{File: x.At.File, Line: x.At.Line - 1}]
 }
 
 type memberPath struct {

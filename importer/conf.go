@@ -68,6 +68,16 @@ type parsed struct {
 	Comments []comment
 }
 
+// commentAbove returns a function that finds the comment on the line just
+// above a directive.
+func (p *parsed) commentAbove() func(x *directive) string {
+	byLine := map[at]string{}
+	for _, c := range p.Comments {
+		byLine[at{File: c.At.File, Line: c.At.Line}] = c.Text
+	}
+	return func(x *directive) string { return byLine[at{File: x.At.File, Line: x.At.Line - 1}] }
+}
+
 // read holds the statements that went into the cluster file; every other
 // one is reported as not imported.
 type read map[*directive]bool

@@ -20,11 +20,13 @@ type nginx struct {
 	all       []*directive
 	// location is the location block each directive stands in.
 	location map[*directive]*directive
+	// commentBefore is the comment on the line just above a directive.
+	commentBefore func(x *directive) string
 }
 
 func readNginx(d *draft, p *parsed, lb *lbgenHeader) {
 	n := &nginx{d: d, read: read{}, upstreams: map[string]*directive{},
-		location: map[*directive]*directive{}}
+		location: map[*directive]*directive{}, commentBefore: p.commentAbove()}
 	walk(p.Top, nil, func(x *directive, parents []string) {
 		n.all = append(n.all, x)
 		switch {
@@ -304,14 +306,18 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 	}
 }
 
-// serverName names a node the config lists only by address: from a
-// comment on its line that names it, else from its position.
+// serverName names a node the config lists only by address: by route=
+// (NGINX Plus), else by a comment that names it on its line (as the GWE
+// guide writes) or just above it (as lbgen does in a hash group), else by
+// its position.
 func (n *nginx) serverName(s *directive, i int) string {
 	if route, ok := s.param("route"); ok {
 		return route
 	}
-	if f := strings.Fields(s.Comment); len(f) > 0 && nodeNameRe.MatchString(f[0]) {
-		return f[0]
+	for _, c := range []string{s.Comment, n.commentBefore(s)} {
+		if f := strings.Fields(c); len(f) > 0 && nodeNameRe.MatchString(f[0]) {
+			return f[0]
+		}
 	}
 	name := "node" + strconv.Itoa(i+1)
 	n.d.warn(s.At, "I-node-name", "server "+s.arg(0)+" has no route: imported as node "+name,

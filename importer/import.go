@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/model"
@@ -64,6 +65,22 @@ func Import(target generator.Target, file string, files Files) (*Result, error) 
 }
 
 func parse(target generator.Target, file string, data []byte) (*parsed, error) {
+	if !utf8.Valid(data) {
+		// Cluster files are UTF-8; a value could not be written.
+		line, col := 1, 1
+		for i := 0; i < len(data); {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			if r == '\n' {
+				line, col = line+1, 0
+			}
+			col++
+			i += size
+		}
+		return nil, fmt.Errorf("%s:%d:%d: not UTF-8 text", file, line, col)
+	}
 	switch target {
 	case generator.Apache:
 		return parseApache(file, data)

@@ -639,6 +639,11 @@ func (a *apache) faults(ownOutput bool) {
 				d.warn(x.At, "I-open-balancer-manager", "balancer-manager is open to every client: anyone can disable nodes or change routes",
 					"lbgen renders it on an admin listener of its own, behind admin.allow")
 			}
+		case "proxyset", "proxypass":
+			if v, ok := x.param("nofailover"); ok && strings.EqualFold(v, "On") {
+				d.warn(x.At, "I-nofailover", "nofailover=On: a session whose member is down or disabled gets 503 instead of another member",
+					"lbgen fails sessions over to another node; the application rebuilds the session there")
+			}
 		case "order", "allow", "deny":
 			a.use(x)
 			d.warn(x.At, "I-access-compat", x.Name+" is httpd 2.2 syntax: 2.4 reads it only with mod_access_compat, and mixes it badly with Require",

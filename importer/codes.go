@@ -71,6 +71,10 @@ var Codes = []validate.Lint{
 	{Code: "I-no-cluster", Severities: errorOnly, Title: "no load-balanced nodes",
 		Explain: "The config has no upstream group or cookie map (nginx), no BalancerMember (Apache), or no backend\n" +
 			"with servers (HAProxy): there is no cluster to import. Nothing is written; exit code 3.\n\nFix: import the file that holds the balancer, or the main file that includes it."},
+	{Code: "I-nofailover", Severities: warningOnly, Title: "sessions fail with their node",
+		Explain: "With nofailover=On, mod_proxy_balancer answers 503 to a session whose member is down or disabled,\n" +
+			"until the member is back: a dead node takes its sessions' users down with it.\n\n" +
+			"Fix: lbgen fails such sessions over to another node (the Co-browse guide asks for exactly that)."},
 	{Code: "I-no-health", Severities: warningOnly, Title: "nodes without health checks",
 		Explain: "No node is checked: a dead or hung node is found only by client requests that fail on it.\n\n" +
 			"Fix: lbgen renders checks from health (path, interval, fails, passes); for nginx, lbgen watch runs them."},
@@ -81,6 +85,9 @@ var Codes = []validate.Lint{
 		Explain: "The config (a snippet) names no address clients connect to; the import uses 8080.\n\nFix: set listen."},
 	{Code: "I-no-path", Severities: warningOnly, Title: "no cluster path",
 		Explain: "No location or ProxyPass names the URL prefix of the cluster; the import uses \"/\".\n\nFix: set path."},
+	{Code: "I-no-redispatch", Severities: warningOnly, Title: "cookie persistence without redispatch",
+		Explain: "With cookie persistence and no `option redispatch`, HAProxy keeps sending a session to its server while\n" +
+			"the server is down, and the client gets 503 until it is back.\n\nFix: lbgen renders option redispatch."},
 	{Code: "I-no-sticky", Severities: errorOnly, Title: "balancing without stickiness",
 		Explain: "The config balances requests but reads no sticky cookie, so it is not the sticky-session cluster lbgen\n" +
 			"renders. Nothing is written; exit code 3.\n\nFix: write the cluster file by hand from `lbgen init`."},

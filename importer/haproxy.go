@@ -641,6 +641,10 @@ func (h *haproxy) faults(ownOutput bool) {
 	}
 	d := h.d
 	globalMaxconn := false
+	redispatch := false
+	h.each([]string{"defaults"}, func(_, x *directive) {
+		redispatch = redispatch || x.Name == "option" && x.arg(0) == "redispatch"
+	})
 	for _, s := range h.sections {
 		kind := strings.ToLower(s.Name)
 		for _, x := range s.Block {
@@ -665,6 +669,11 @@ func (h *haproxy) faults(ownOutput bool) {
 			} else if len(named(s.Block, "option")) == 0 || !slices.ContainsFunc(named(s.Block, "option"), func(x *directive) bool { return x.arg(0) == "httpchk" }) {
 				d.warn(s.At, "I-tcp-check", "servers of "+s.arg(0)+" are checked by connecting only: a node that accepts connections but fails requests stays in",
 					"lbgen renders option httpchk with health.path")
+			}
+			if c := first(s.Block, "cookie"); c != nil && !redispatch &&
+				!slices.ContainsFunc(named(s.Block, "option"), func(x *directive) bool { return x.arg(0) == "redispatch" }) {
+				d.warn(c.At, "I-no-redispatch", "without option redispatch, a session whose server is down keeps its cookie and gets 503 until the server is back",
+					"lbgen sends such sessions to another node (option redispatch)")
 			}
 			if h.d.c.Timeouts.Tunnel == 0 {
 				d.warn(s.At, "I-no-tunnel-timeout", "backend "+s.arg(0)+" sets no timeout tunnel: WebSockets are closed after timeout server, like a slow answer",

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"net/http"
 	"time"
 )
 
@@ -61,22 +60,4 @@ func (d dialer) wrap(ctx context.Context, err error) error {
 		return err
 	}
 	return &connectError{err}
-}
-
-// newTransport returns the transport shared by all proxied requests; it
-// keeps idle connections to every node for keep-alive.
-func newTransport(d dialer) *http.Transport {
-	return &http.Transport{
-		DialContext:         d.dial,
-		DialTLSContext:      d.dialTLS,
-		MaxIdleConnsPerHost: 32,
-		IdleConnTimeout:     60 * time.Second,
-		// Pass Accept-Encoding and bodies through untouched.
-		DisableCompression: true,
-		// Every held long poll keeps its node connection's buffers. Bodies
-		// larger than a buffer bypass it, so small ones cost only syscalls
-		// for headers longer than 1 KiB.
-		ReadBufferSize:  1 << 10,
-		WriteBufferSize: 1 << 10,
-	}
 }

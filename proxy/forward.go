@@ -162,7 +162,7 @@ func (d dispatcher) attempt(req *http.Request, ex *exchange) (*http.Response, er
 		// Lets the transport resend on a stale keep-alive connection.
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(ex.body)), nil }
 	}
-	res, err := d.p.transport.RoundTrip(out)
+	res, err := d.p.client.RoundTrip(out)
 	if err != nil {
 		timer.stop()
 		cause := context.Cause(ctx)

@@ -46,7 +46,7 @@ type Proxy struct {
 	pool      *pool
 	fallbacks []*fallback
 	rp        *httputil.ReverseProxy
-	transport *http.Transport
+	client    *client
 	prober    *health.Prober
 	serverTLS *tls.Config
 
@@ -113,7 +113,7 @@ func New(c *model.Cluster, opts Options) (*Proxy, error) {
 		p.serverTLS = cfg
 	}
 	d := dialer{timeout: c.Timeouts.Connect.D()}
-	p.transport = newTransport(d)
+	p.client = newNodeClient(d)
 	p.prober = health.NewProber(c, d.dial, d.dialTLS)
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:      p.rewrite,
@@ -264,7 +264,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		stopHealth()
 	}
 	p.health.Wait()
-	defer p.transport.CloseIdleConnections()
+	defer p.client.CloseIdleConnections(true)
 	if err := errors.Join(errs...); err != nil {
 		for _, srv := range servers {
 			srv.Close()

@@ -1,0 +1,276 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+	"time"
+)
+
+// Limits of the idle connections kept to each node or fallback.
+const (
+	clientMaxIdlePerHost = 32
+	nodeIdleTimeout      = 60 * time.Second
+)
+
+// client sends requests to nodes and fallbacks, one at a time per
+// connection, and reads the answer on the goroutine that sent it.
+// http.Transport runs two more goroutines for every connection, with their
+// buffers, for as long as a long poll is held; here a held request costs
+// only its connection and a 1 KiB buffer.
+type client struct {
+	d dialer
+
+	mu     sync.Mutex
+	idle   map[string][]*clientConn // by "scheme://host:port", newest last
+	closed bool
+}
+
+func newNodeClient(d dialer) *client {
+	return &client{d: d, idle: map[string][]*clientConn{}}
+}
+
+// clientConn is a connection to one node with its read buffer; a write
+// buffer is lent to it only while a request is written.
+type clientConn struct {
+	key       string
+	conn      net.Conn
+	br        *bufio.Reader
+	idleSince time.Time
+}
+
+var requestWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<10) }}
+
+// write sends req's head and body on the connection.
+func (cc *clientConn) write(req *http.Request) error {
+	bw := requestWriters.Get().(*bufio.Writer)
+	bw.Reset(cc.conn)
+	err := req.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	bw.Reset(nil)
+	requestWriters.Put(bw)
+	return err
+}
+
+// RoundTrip sends req to req.URL's host and returns the answer. A request
+// sent on an idle connection that the node had closed meanwhile is sent
+// again once, on a new connection, when http.Transport would send it
+// again: an idempotent one whose body can be sent again.
+func (c *client) RoundTrip(req *http.Request) (*http.Response, error) {
+	key := req.URL.Scheme + "://" + req.URL.Host
+	cc := c.take(key)
+	if cc != nil {
+		res, err := c.send(cc, req)
+		if err == nil || !errors.Is(err, errStaleConn) || !replayable(req) {
+			return res, err
+		}
+		if req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			req.Body = body
+		}
+	}
+	cc, err := c.dial(req.Context(), key, req.URL.Scheme == "https", req.URL.Host)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.send(cc, req)
+	if errors.Is(err, errStaleConn) {
+		err = errors.Unwrap(err)
+	}
+	return res, err
+}
+
+// errStaleConn wraps the failure of a request that the node closed the
+// connection on before answering a single byte.
+var errStaleConn = errors.New("node closed the connection before answering")
+
+type staleError struct{ err error }
+
+func (e *staleError) Error() string        { return e.err.Error() }
+func (e *staleError) Unwrap() error        { return e.err }
+func (e *staleError) Is(target error) bool { return target == errStaleConn }
+
+func replayable(req *http.Request) bool {
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return false
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
+}
+
+func (c *client) dial(ctx context.Context, key string, tls bool, addr string) (*clientConn, error) {
+	var conn net.Conn
+	var err error
+	if tls {
+		conn, err = c.d.dialTLS(ctx, "tcp", addr)
+	} else {
+		conn, err = c.d.dial(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &clientConn{key: key, conn: conn, br: bufio.NewReaderSize(conn, 1<<10)}, nil
+}
+
+// send writes req on cc and reads the answer's head. The body is read
+// from cc until the caller closes it; the connection then goes back to
+// the idle ones if the node keeps it open.
+func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error) {
+	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil && trace.GotConn != nil {
+		trace.GotConn(httptrace.GotConnInfo{Conn: cc.conn})
+	}
+	// A canceled request (client gone, read timeout) stops whatever
+	// read or write is pending on the connection.
+	stop := context.AfterFunc(req.Context(), func() { cc.conn.SetDeadline(time.Unix(1, 0)) })
+	err := cc.write(req)
+	if err == nil {
+		// Waits for the first byte of the answer: a connection the node
+		// closed while it was idle ends here, before any.
+		_, err = cc.br.Peek(1)
+	}
+	if err != nil {
+		stop()
+		cc.conn.Close()
+		if (errors.Is(err, io.EOF) || isReset(err)) && req.Context().Err() == nil {
+			return nil, &staleError{err}
+		}
+		return nil, err
+	}
+	res, err := http.ReadResponse(cc.br, req)
+	if err != nil {
+		stop()
+		cc.conn.Close()
+		return nil, err
+	}
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		stop()
+		res.Body = &upgradedConn{Conn: cc.conn, br: cc.br}
+		return res, nil
+	}
+	keep := !res.Close && !req.Close
+	if res.Body == http.NoBody {
+		c.release(cc, stop, keep)
+		return res, nil
+	}
+	res.Body = &clientBody{ReadCloser: res.Body, c: c, cc: cc, stop: stop, keep: keep}
+	return res, nil
+}
+
+// isReset reports a connection the node reset or closed under a write.
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && (op.Op == "write" || op.Op == "read")
+}
+
+// release ends a request on cc: the connection is kept for the next one
+// when keep holds and the cancel watch could still be removed.
+func (c *client) release(cc *clientConn, stop func() bool, keep bool) {
+	if !stop() || !keep || cc.br.Buffered() > 0 {
+		cc.conn.Close()
+		return
+	}
+	cc.idleSince = time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := c.idle[cc.key]
+	if c.closed || len(list) >= clientMaxIdlePerHost {
+		cc.conn.Close()
+		return
+	}
+	c.idle[cc.key] = append(list, cc)
+}
+
+// take returns the newest idle connection to key that has not been idle
+// too long, closing those that have.
+func (c *client) take(key string) *clientConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := c.idle[key]
+	for len(list) > 0 {
+		cc := list[len(list)-1]
+		list = list[:len(list)-1]
+		c.idle[key] = list
+		if time.Since(cc.idleSince) < nodeIdleTimeout {
+			return cc
+		}
+		cc.conn.Close()
+	}
+	return nil
+}
+
+// CloseIdleConnections closes every idle connection; with done, later
+// released connections are closed too.
+func (c *client) CloseIdleConnections(done bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, list := range c.idle {
+		for _, cc := range list {
+			cc.conn.Close()
+		}
+		delete(c.idle, key)
+	}
+	c.closed = c.closed || done
+}
+
+// clientBody is an answer's body; reading it to the end or closing it
+// ends the request on its connection.
+type clientBody struct {
+	io.ReadCloser
+	c    *client
+	cc   *clientConn
+	stop func() bool
+	keep bool
+	done bool
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.done = true
+		b.c.release(b.cc, b.stop, b.keep)
+	}
+	return n, err
+}
+
+func (b *clientBody) Close() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	// The rest of the body was not read: the connection cannot carry
+	// another request.
+	b.stop()
+	return b.cc.conn.Close()
+}
+
+// upgradedConn is the node's side of a tunnel after 101 Switching
+// Protocols: what the node sent after its answer's head comes first.
+type upgradedConn struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+func (u *upgradedConn) Read(p []byte) (int, error) {
+	if u.br.Buffered() > 0 {
+		return u.br.Read(p)
+	}
+	return u.Conn.Read(p)
+}

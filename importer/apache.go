@@ -450,6 +450,9 @@ func (a *apache) vhosts() {
 		}
 		balancer := strings.TrimPrefix(x.arg(1), "balancer://")
 		balancer, _, _ = strings.Cut(balancer, "/")
+		if d.nameHint == "" {
+			d.nameHint = balancer
+		}
 		tlsVHost := false
 		for _, vh := range byAddr {
 			if containsDirective(vh.x, x) {

@@ -227,6 +227,9 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 	}
 	// New sessions go to the group a plain proxy_pass names.
 	rr := n.roundRobin(prefix)
+	if rr != nil && prefix == "" {
+		n.d.nameHint = rr.arg(0)
+	}
 	if rr != nil && first(rr.Block, "hash") != nil {
 		n.d.c.Sticky.Style = model.StyleHash
 		n.use(first(rr.Block, "hash"))

@@ -133,6 +133,8 @@ func readApache(d *draft, p *parsed, lb *lbgenHeader) {
 		a.all = append(a.all, x)
 		a.parents[x] = parents
 	})
+	// ServerRoot placed the includes, already read.
+	a.use(a.named("ServerRoot")...)
 	a.members(lb)
 	a.stickySet()
 	a.health()

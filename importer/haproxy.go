@@ -102,12 +102,13 @@ type haproxy struct {
 	read
 	sections []*directive
 	prefix   string
+	comments []comment
 	// backends serve the cluster; see chooseBackends.
 	backends []*directive
 }
 
 func readHAProxy(d *draft, p *parsed, lb *lbgenHeader) {
-	h := &haproxy{d: d, read: read{}}
+	h := &haproxy{d: d, read: read{}, comments: p.Comments}
 	for _, x := range p.Top {
 		if x.Block != nil {
 			h.sections = append(h.sections, x)
@@ -475,6 +476,8 @@ func (h *haproxy) tls() *model.TLS {
 	return h.d.c.TLS
 }
 
+var snippetKeyRe = regexp.MustCompile(`^The global section needs "[^"]+" to find the key (\S+)\.$`)
+
 // keyFile derives the key's name from the certificate's as HAProxy does
 // with ssl-load-extra-files key: beside it, with .key appended, or in
 // place of its extension with ssl-load-extra-del-ext.
@@ -493,6 +496,13 @@ func (h *haproxy) keyFile() {
 		}
 	})
 	if load == nil {
+		// A snippet has no global section; lbgen names the key it expects.
+		for _, c := range h.comments {
+			if m := snippetKeyRe.FindStringSubmatch(c.Text); m != nil {
+				t.Key = m[1]
+				h.d.source("tls.key", c.At)
+			}
+		}
 		return
 	}
 	h.use(load)

@@ -103,9 +103,16 @@ func syntaxFinding(file string, err error) model.Diagnostic {
 	return d
 }
 
-// includes replaces include directives by the files they name, relative
-// to the including file, when those exist.
+// includes replaces include directives by the files they name, when
+// those exist: relative to Apache's ServerRoot when the config sets one,
+// else to the including file.
 func includes(d *draft, target generator.Target, p *parsed, file string, files Files) {
+	root := ""
+	for _, x := range p.Top {
+		if target == generator.Apache && strings.EqualFold(x.Name, "ServerRoot") && len(x.Args) == 1 {
+			root = x.Args[0]
+		}
+	}
 	count := 0
 	var expand func(ds []*directive, from string, depth int) []*directive
 	expand = func(ds []*directive, from string, depth int) []*directive {
@@ -120,7 +127,11 @@ func includes(d *draft, target generator.Target, p *parsed, file string, files F
 				continue
 			}
 			pattern := x.Args[0]
-			if !filepath.IsAbs(pattern) {
+			switch {
+			case filepath.IsAbs(pattern):
+			case root != "":
+				pattern = filepath.Join(root, pattern)
+			default:
 				pattern = filepath.Join(filepath.Dir(from), pattern)
 			}
 			matches, _ := files.Glob(pattern)

@@ -50,6 +50,26 @@ map $cookie_gcbSessionServer $node {
 	}
 }
 
+// TestApacheIncludesFromServerRoot: httpd reads relative Include paths
+// from ServerRoot, not from the including file.
+func TestApacheIncludesFromServerRoot(t *testing.T) {
+	files := memory{
+		"etc/apache2/sites/main.conf": "ServerRoot etc/apache2\nListen 9080\nInclude conf/balancer.conf\nProxyPass /server balancer://gwe\n",
+		"etc/apache2/conf/balancer.conf": `<Proxy balancer://gwe>
+    BalancerMember http://10.0.0.1:9081 route=GWE_Node_1
+    ProxySet stickysession=GWROUTEID
+</Proxy>
+`,
+	}
+	r, err := importer.Import(generator.Apache, "etc/apache2/sites/main.conf", files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(r.YAML), "name: GWE_Node_1 # from etc/apache2/conf/balancer.conf:2") {
+		t.Errorf("the include under ServerRoot was not read: %v\n%s", r.Findings, r.YAML)
+	}
+}
+
 // TestSyntaxErrorIsPositioned checks that a config its server could not
 // load either is refused with the place of the fault.
 func TestSyntaxErrorIsPositioned(t *testing.T) {

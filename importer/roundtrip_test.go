@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -35,22 +36,24 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("%s: %v", file, diags)
 		}
 		for _, target := range generator.Targets {
-			t.Run(name+"/"+string(target), func(t *testing.T) {
-				if model.HasErrors(validate.Target(c, target)) {
-					t.Skip("the target's lints refuse this cluster")
-				}
-				opts := generator.Options{Source: "testdata/clusters/" + name + ".yaml"}
-				first := render(t, c, target, opts)
-				imported := importText(t, target, first)
-				back, diags := validate.Load("imported.yaml", imported)
-				if back == nil || model.HasErrors(diags) {
-					t.Fatalf("imported cluster file is invalid: %v\n%s", diags, imported)
-				}
-				second := render(t, back, target, opts)
-				if diff := cmp.Diff(first, second); diff != "" {
-					t.Errorf("render, import, render differs (-first +second):\n%s\nimported:\n%s", diff, imported)
-				}
-			})
+			for _, snippet := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/snippet=%v", name, target, snippet), func(t *testing.T) {
+					if model.HasErrors(validate.Target(c, target)) {
+						t.Skip("the target's lints refuse this cluster")
+					}
+					opts := generator.Options{Source: "testdata/clusters/" + name + ".yaml", Snippet: snippet}
+					first := render(t, c, target, opts)
+					imported := importText(t, target, first)
+					back, diags := validate.Load("imported.yaml", imported)
+					if back == nil || model.HasErrors(diags) {
+						t.Fatalf("imported cluster file is invalid: %v\n%s", diags, imported)
+					}
+					second := render(t, back, target, opts)
+					if diff := cmp.Diff(first, second); diff != "" {
+						t.Errorf("render, import, render differs (-first +second):\n%s\nimported:\n%s", diff, imported)
+					}
+				})
+			}
 		}
 	}
 }

@@ -119,7 +119,7 @@ type apache struct {
 	d *draft
 	read
 	all      []*directive
-	parents  map[*directive][]string
+	nested   map[*directive]bool // inside a section
 	comments []comment
 	// commentBefore is the comment on the line just above a directive.
 	commentBefore func(x *directive) string
@@ -128,10 +128,10 @@ type apache struct {
 }
 
 func readApache(d *draft, p *parsed, lb *lbgenHeader) {
-	a := &apache{d: d, read: read{}, parents: map[*directive][]string{}, comments: p.Comments, commentBefore: p.commentAbove()}
-	walk(p.Top, nil, func(x *directive, parents []string) {
+	a := &apache{d: d, read: read{}, nested: map[*directive]bool{}, comments: p.Comments, commentBefore: p.commentAbove()}
+	walk(p.Top, func(x *directive) {
 		a.all = append(a.all, x)
-		a.parents[x] = parents
+		walk(x.Block, func(y *directive) { a.nested[y] = true })
 	})
 	// ServerRoot placed the includes, already read.
 	a.use(a.named("ServerRoot")...)
@@ -406,7 +406,7 @@ func (a *apache) vhosts() {
 		vh := &vhost{x: v}
 		byAddr[v.arg(0)] = vh
 		proxies := false
-		walk(v.Block, nil, func(x *directive, parents []string) {
+		walk(v.Block, func(x *directive) {
 			switch strings.ToLower(x.Name) {
 			case "sslengine":
 				a.use(x)
@@ -548,7 +548,7 @@ func (a *apache) vhosts() {
 
 func containsDirective(block *directive, x *directive) bool {
 	found := false
-	walk(block.Block, nil, func(y *directive, _ []string) { found = found || y == x })
+	walk(block.Block, func(y *directive) { found = found || y == x })
 	return found
 }
 
@@ -587,7 +587,7 @@ func (a *apache) settings(lb *lbgenHeader) {
 	for _, x := range a.all {
 		switch strings.ToLower(x.Name) {
 		case "timeout":
-			if len(a.parents[x]) > 0 && *c.WebSocket {
+			if a.nested[x] && *c.WebSocket {
 				if t, ok := parseNginxDuration(x.arg(0)); ok && c.Timeouts.Tunnel == 0 {
 					c.Timeouts.Tunnel = t
 					d.source("timeouts.tunnel", x.At)
@@ -679,7 +679,7 @@ func (a *apache) faults(ownOutput bool) {
 // Require (other than "all granted").
 func (a *apache) restricted(loc *directive) bool {
 	ok := false
-	walk(loc.Block, nil, func(x *directive, _ []string) {
+	walk(loc.Block, func(x *directive) {
 		if strings.EqualFold(x.Name, "Require") && !(strings.EqualFold(x.arg(0), "all") && strings.EqualFold(x.arg(1), "granted")) {
 			ok = true
 		}
@@ -708,7 +708,7 @@ func (a *apache) notImported(ownOutput bool) {
 		if a.read[x] || skip[x] || ownOutput && slices.Contains(apacheRendered, name) {
 			continue
 		}
-		walk(x.Block, nil, func(y *directive, _ []string) { skip[y] = true })
+		walk(x.Block, func(y *directive) { skip[y] = true })
 		a.d.warn(x.At, "I-not-imported", x.Name+" has no place in the cluster file and is not imported", apacheHint(name))
 	}
 }

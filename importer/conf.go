@@ -45,14 +45,11 @@ func (d *directive) param(key string) (string, bool) {
 	return "", false
 }
 
-// walk calls fn for every directive of the tree in file order, with the
-// names of the blocks that enclose it.
-func walk(ds []*directive, parents []string, fn func(d *directive, parents []string)) {
+// walk calls fn for every directive of the tree in file order.
+func walk(ds []*directive, fn func(d *directive)) {
 	for _, d := range ds {
-		fn(d, parents)
-		if d.Block != nil {
-			walk(d.Block, append(parents[:len(parents):len(parents)], strings.ToLower(d.Name)), fn)
-		}
+		fn(d)
+		walk(d.Block, fn)
 	}
 }
 

@@ -27,14 +27,14 @@ type nginx struct {
 func readNginx(d *draft, p *parsed, lb *lbgenHeader) {
 	n := &nginx{d: d, read: read{}, upstreams: map[string]*directive{},
 		location: map[*directive]*directive{}, commentBefore: p.commentAbove()}
-	walk(p.Top, nil, func(x *directive, parents []string) {
+	walk(p.Top, func(x *directive) {
 		n.all = append(n.all, x)
 		switch {
 		case x.Name == "upstream" && x.Block != nil:
 			n.upstreams[x.arg(0)] = x
 		case x.Name == "map" && x.Block != nil:
 			n.maps = append(n.maps, x)
-		case x.Name == "server" && x.Block != nil && slices.Contains(parents, "http") || x.Name == "server" && x.Block != nil && len(parents) == 0:
+		case x.Name == "server" && x.Block != nil: // in upstream {}, server has no block
 			n.servers = append(n.servers, x)
 			n.use(x)
 		case x.Name == "http" || x.Name == "events":
@@ -43,7 +43,7 @@ func readNginx(d *draft, p *parsed, lb *lbgenHeader) {
 	})
 	for _, s := range n.servers {
 		for _, loc := range named(s.Block, "location") {
-			walk(loc.Block, nil, func(x *directive, _ []string) { n.location[x] = loc })
+			walk(loc.Block, func(x *directive) { n.location[x] = loc })
 		}
 	}
 	n.sticky()
@@ -66,7 +66,7 @@ func (n *nginx) use(ds ...*directive) {
 	for _, x := range ds {
 		n.read.use(x)
 		if x.Name == "map" || x.Name == "upstream" {
-			walk(x.Block, nil, func(y *directive, _ []string) { n.read.use(y) })
+			walk(x.Block, func(y *directive) { n.read.use(y) })
 		}
 	}
 }
@@ -447,7 +447,7 @@ func locationPath(loc *directive) (path string, internalGuard bool, ok bool) {
 // when it only refuses them.
 func proxies(loc *directive) (pass, forbidden bool) {
 	var found bool
-	walk(loc.Block, nil, func(x *directive, _ []string) {
+	walk(loc.Block, func(x *directive) {
 		if x.Name == "proxy_pass" {
 			found = true
 		}
@@ -489,7 +489,7 @@ func (n *nginx) listeners() {
 			case forbidden:
 				guarded = true
 				n.use(loc)
-				walk(loc.Block, nil, func(x *directive, _ []string) { n.use(x) })
+				walk(loc.Block, func(x *directive) { n.use(x) })
 				if !slices.Contains(internal, p) {
 					internal = append(internal, p)
 					internalAt = loc.At
@@ -546,7 +546,7 @@ func (n *nginx) listeners() {
 			n.tlsFiles().Key = k.arg(0)
 			d.source("tls.key", k.At)
 		}
-		walk(s.Block, nil, func(x *directive, _ []string) {
+		walk(s.Block, func(x *directive) {
 			if x.Name == "proxy_pass" && !strings.Contains(x.arg(0), "fallback") {
 				if _, ok := upstreamTLS[tlsListener]; !ok || strings.HasPrefix(x.arg(0), "https://") {
 					upstreamTLS[tlsListener] = strings.HasPrefix(x.arg(0), "https://")
@@ -850,13 +850,13 @@ func (n *nginx) notImported(ownOutput bool) {
 		}
 		if x.Name == "map" || x.Name == "upstream" || x.Name == "types" {
 			// Their blocks hold entries, not directives.
-			walk(x.Block, nil, func(y *directive, _ []string) { skip[y] = true })
+			walk(x.Block, func(y *directive) { skip[y] = true })
 		}
 		if ownOutput && slices.Contains(renderedByLbgen, x.Name) {
 			continue
 		}
 		// A block that was not read is reported once, not line by line.
-		walk(x.Block, nil, func(y *directive, _ []string) { skip[y] = true })
+		walk(x.Block, func(y *directive) { skip[y] = true })
 		n.d.warn(x.At, "I-not-imported", x.Name+" has no place in the cluster file and is not imported", notImportedHint(x.Name))
 	}
 }

@@ -151,7 +151,7 @@ func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error)
 		}
 		return nil, err
 	}
-	res, err := http.ReadResponse(cc.br, req)
+	res, err := readFinal(cc.br, req)
 	if err != nil {
 		stop()
 		cc.conn.Close()
@@ -169,6 +169,18 @@ func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error)
 	}
 	res.Body = &clientBody{ReadCloser: res.Body, c: c, cc: cc, stop: stop, keep: keep}
 	return res, nil
+}
+
+// readFinal reads the answer's head, past informational ones (100
+// Continue, 103 Early Hints) as http.Transport does; 101 Switching
+// Protocols is final.
+func readFinal(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	for {
+		res, err := http.ReadResponse(br, req)
+		if err != nil || res.StatusCode < 100 || res.StatusCode > 199 || res.StatusCode == http.StatusSwitchingProtocols {
+			return res, err
+		}
+	}
 }
 
 // isReset reports a connection the node reset or closed under a write.

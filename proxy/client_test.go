@@ -119,6 +119,21 @@ func TestClientResendsIdempotentRequestsOnStaleConnection(t *testing.T) {
 	}
 }
 
+// Informational answers before the final one are skipped.
+func TestClientSkipsInformationalAnswers(t *testing.T) {
+	n := startRawNode(t, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	c := testClient()
+	defer c.CloseIdleConnections(true)
+	res, err := roundTrip(t, c, http.MethodGet, n.url(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if b, _ := io.ReadAll(res.Body); res.StatusCode != http.StatusOK || string(b) != "ok" {
+		t.Errorf("got %d %q, want 200 \"ok\"", res.StatusCode, b)
+	}
+}
+
 // A body closed before its end leaves the connection in the middle of an
 // answer: it is closed, not reused.
 func TestClientClosesConnectionOfUnreadBody(t *testing.T) {

@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/http/httputil"
+	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,10 +26,8 @@ var errReadTimeout = errors.New("node did not answer within the read timeout")
 // only appears in the log.
 const statusClientClosed = 499
 
-type exchangeKey struct{}
-
-// exchange is the state of one proxied request, shared through its context
-// by the handler, Rewrite, the dispatcher and the error handler.
+// exchange is the state of one proxied request, from the handler to the
+// attempts that send it and the log line.
 type exchange struct {
 	h         *handler
 	route     string
@@ -42,11 +43,6 @@ type exchange struct {
 	w        *recorder // the client's side, taken over for a tunnel
 	upgraded bool      // the tunnel runs on its own; finish ends it
 	finish   func()    // logs the exchange and releases its counts
-}
-
-func exchangeOf(r *http.Request) *exchange {
-	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
-	return ex
 }
 
 // target names where the request went, for the log.
@@ -124,34 +120,28 @@ func (p *Proxy) next(ex *exchange, err error) bool {
 	return p.choose(ex, "")
 }
 
-// dispatcher is the ReverseProxy transport: it sends each attempt of an
-// exchange and moves on while attempts fail to connect.
-type dispatcher struct{ p *Proxy }
-
-func (d dispatcher) RoundTrip(req *http.Request) (*http.Response, error) {
-	ex := exchangeOf(req)
-	if ex == nil {
-		return nil, errors.New("proxy: request without exchange")
-	}
+// roundTrip sends each attempt of an exchange and moves on while attempts
+// fail to connect.
+func (p *Proxy) roundTrip(req *http.Request, ex *exchange) (*http.Response, error) {
 	for {
-		res, err := d.attempt(req, ex)
+		res, err := p.attempt(req, ex)
 		var ce *connectError
 		if err == nil {
-			d.p.insertCookie(ex, res)
+			p.insertCookie(ex, res)
 			if res.StatusCode == http.StatusSwitchingProtocols {
-				return nil, d.p.upgrade(ex, res)
+				return nil, p.upgrade(ex, res)
 			}
 			return res, nil
 		}
-		if !errors.As(err, &ce) || !d.p.next(ex, err) {
+		if !errors.As(err, &ce) || !p.next(ex, err) {
 			return res, err
 		}
 	}
 }
 
-func (d dispatcher) attempt(req *http.Request, ex *exchange) (*http.Response, error) {
+func (p *Proxy) attempt(req *http.Request, ex *exchange) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
-	timer := &readTimer{d: d.p.c.Timeouts.Read.D(), cancel: cancel}
+	timer := &readTimer{d: p.c.Timeouts.Read.D(), cancel: cancel}
 	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { timer.arm() }}
 	out := req.WithContext(httptrace.WithClientTrace(ctx, trace))
 	u := *req.URL
@@ -162,7 +152,7 @@ func (d dispatcher) attempt(req *http.Request, ex *exchange) (*http.Response, er
 		// Lets the transport resend on a stale keep-alive connection.
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(ex.body)), nil }
 	}
-	res, err := d.p.client.RoundTrip(out)
+	res, err := p.client.RoundTrip(out)
 	if err != nil {
 		timer.stop()
 		cause := context.Cause(ctx)
@@ -184,7 +174,7 @@ func (d dispatcher) attempt(req *http.Request, ex *exchange) (*http.Response, er
 		cancel(nil)
 		return nil, errors.New("node switched to a protocol the client did not ask for")
 	}
-	res.Body = d.p.openTunnel(rwc, func() { cancel(nil) })
+	res.Body = p.openTunnel(rwc, func() { cancel(nil) })
 	return res, nil
 }
 
@@ -247,44 +237,152 @@ func (b *guardedBody) Close() error {
 	return err
 }
 
-// rewrite prepares the outbound request. The dispatcher fills in the node.
-func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
-	ex := exchangeOf(pr.In)
-	rawTarget(pr.Out.URL, pr.In)
-	pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
-	pr.SetXForwarded()
-	pr.Out.Header.Set("X-Forwarded-Proto", ex.h.scheme)
-	// The whole body is already here; the node need not approve it.
-	pr.Out.Header.Del("Expect")
-	if !ex.websocket {
-		pr.Out.Header.Del("Upgrade")
-		pr.Out.Header.Del("Connection")
+// hopHeaders apply to one connection only: they are not passed on, in
+// either direction (RFC 9110 7.6.1). A WebSocket handshake gets its
+// Upgrade and Connection back.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+func removeHopHeaders(h http.Header) {
+	for _, v := range h["Connection"] {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = textproto.TrimString(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		h.Del(name)
 	}
 }
 
-// rawTarget makes u send the request target exactly as the client wrote
-// it: url.URL would re-encode the path, and ReverseProxy drops query parts
-// it cannot parse.
-func rawTarget(u *url.URL, in *http.Request) {
-	u.RawQuery = in.URL.RawQuery
+// hasToken reports whether a comma-separated header holds token.
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for t := range strings.SplitSeq(v, ",") {
+			if t, _, _ = strings.Cut(t, ";"); strings.EqualFold(textproto.TrimString(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// outbound is the request sent to the node: the client's, with its target
+// as written, hop-by-hop headers removed, X-Forwarded-* set and the
+// buffered body. Each attempt fills in the node.
+func (p *Proxy) outbound(in *http.Request, ex *exchange) *http.Request {
+	out := new(http.Request)
+	*out = *in
+	out.RequestURI, out.Close = "", false
+	out.Body, out.ContentLength, out.TransferEncoding = http.NoBody, int64(len(ex.body)), nil
+	out.URL = &url.URL{RawQuery: in.URL.RawQuery, ForceQuery: in.URL.ForceQuery}
 	path, _, _ := strings.Cut(in.RequestURI, "?")
-	// An opaque "//x" would be written as "http://x"; such paths keep the
-	// form net/url gives them.
+	// The target goes out as the client wrote it: url.URL would re-encode
+	// the path. An opaque "//x" would be written as "http://x"; such paths
+	// keep the form net/url gives them.
 	if strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "//") {
-		u.Opaque = path
+		out.URL.Opaque = path
+	} else {
+		out.URL.Path, out.URL.RawPath = in.URL.Path, in.URL.RawPath
+	}
+	h := in.Header.Clone()
+	removeHopHeaders(h)
+	if hasToken(in.Header["Te"], "trailers") {
+		h.Set("Te", "trailers")
+	}
+	if ex.websocket {
+		h.Set("Connection", "Upgrade")
+		h.Set("Upgrade", in.Header.Get("Upgrade"))
+	}
+	h.Del("Forwarded")
+	if ip, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+		if prior := in.Header["X-Forwarded-For"]; len(prior) > 0 {
+			ip = strings.Join(prior, ", ") + ", " + ip
+		}
+		h.Set("X-Forwarded-For", ip)
+	}
+	h.Set("X-Forwarded-Host", in.Host)
+	h.Set("X-Forwarded-Proto", ex.h.scheme)
+	// The whole body is already here; the node need not approve it.
+	h.Del("Expect")
+	if _, ok := h["User-Agent"]; !ok {
+		// Go would send its own.
+		h["User-Agent"] = []string{""}
+	}
+	out.Header = h
+	return out
+}
+
+// pass sends an admitted request to its node and copies the answer back,
+// streaming: a chunked or event-stream body reaches the client as it
+// arrives. A body that breaks off breaks the client's answer off too.
+func (p *Proxy) pass(w *recorder, in *http.Request, ex *exchange) {
+	res, err := p.roundTrip(p.outbound(in, ex), ex)
+	if err != nil {
+		p.proxyError(w, in, ex, err)
+		return
+	}
+	removeHopHeaders(res.Header)
+	h := w.Header()
+	maps.Copy(h, res.Header)
+	announced := len(res.Trailer)
+	if announced > 0 {
+		h.Add("Trailer", strings.Join(slices.Sorted(maps.Keys(res.Trailer)), ", "))
+	}
+	w.WriteHeader(res.StatusCode)
+	ct, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";")
+	flush := res.ContentLength == -1 || strings.TrimSpace(ct) == "text/event-stream"
+	err = copyBody(w, res.Body, flush)
+	res.Body.Close()
+	if err != nil {
+		// The client must not take a cut answer for a whole one.
+		panic(http.ErrAbortHandler)
+	}
+	if len(res.Trailer) == announced {
+		maps.Copy(h, res.Trailer)
+		return
+	}
+	for k, vv := range res.Trailer {
+		h[http.TrailerPrefix+k] = vv
+	}
+}
+
+// copyBody copies an answer's body with a pooled buffer, flushing after
+// every write when flush is set.
+func copyBody(w *recorder, body io.Reader, flush bool) error {
+	bp := burstBuffers.Get().(*[]byte)
+	defer burstBuffers.Put(bp)
+	buf := *bp
+	rc := http.NewResponseController(w)
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if _, err := w.Write(buf[:n]); err != nil {
+				return err
+			}
+			if flush {
+				if err := rc.Flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
 	}
 }
 
 // proxyError answers a request no node answered: 504 after the read
 // timeout, 502 otherwise (refused everywhere, or the node failed).
-func (p *Proxy) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+func (p *Proxy) proxyError(w http.ResponseWriter, r *http.Request, ex *exchange, err error) {
 	if errors.Is(err, errUpgraded) {
 		return
 	}
-	ex := exchangeOf(r)
-	if ex != nil {
-		ex.err = err
-	}
+	ex.err = err
 	status := http.StatusBadGateway
 	switch {
 	case r.Context().Err() != nil:

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/netip"
@@ -100,10 +99,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(body) > 0 {
 		ex.body = body
 	}
-	out := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
-	// The dispatcher sends the buffered body, with its length.
-	out.Body, out.ContentLength, out.TransferEncoding = http.NoBody, int64(len(body)), nil
-	h.p.rp.ServeHTTP(rec, out)
+	h.p.pass(rec, r, ex)
 }
 
 // admit applies the path rules and the listener's allow list. It returns

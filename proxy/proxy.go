@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -45,7 +44,6 @@ type Proxy struct {
 	listeners []model.Listener
 	pool      *pool
 	fallbacks []*fallback
-	rp        *httputil.ReverseProxy
 	client    *client
 	prober    *health.Prober
 	serverTLS *tls.Config
@@ -115,13 +113,6 @@ func New(c *model.Cluster, opts Options) (*Proxy, error) {
 	d := dialer{timeout: c.Timeouts.Connect.D()}
 	p.client = newNodeClient(d)
 	p.prober = health.NewProber(c, d.dial, d.dialTLS)
-	p.rp = &httputil.ReverseProxy{
-		Rewrite:      p.rewrite,
-		Transport:    dispatcher{p},
-		ErrorHandler: p.proxyError,
-		ErrorLog:     p.errorLog(""),
-		BufferPool:   bodyBuffers{},
-	}
 	return p, nil
 }
 

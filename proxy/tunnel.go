@@ -74,16 +74,8 @@ func (t *tunnel) Write(b []byte) (int, error) {
 const waitSize = 512
 
 // burstBuffers lend the buffer a direction copies with while data flows,
-// and ReverseProxy the one it copies each response body with.
+// and pass the one it copies each answer body with.
 var burstBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-// bodyBuffers is ReverseProxy's view of burstBuffers: without a pool it
-// allocates 32 KiB for every response.
-type bodyBuffers struct{}
-
-func (bodyBuffers) Get() []byte { return *burstBuffers.Get().(*[]byte) }
-
-func (bodyBuffers) Put(b []byte) { burstBuffers.Put(&b) }
 
 // pump copies src to dst until src ends: it waits with a small buffer and,
 // when a read fills it, borrows a large one until a read comes up short,

@@ -7,8 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -25,14 +26,18 @@ const (
 // only its connection and a 1 KiB buffer.
 type client struct {
 	d dialer
+	// read bounds the wait for each read of an answer, as nginx's
+	// proxy_read_timeout does; past it the request fails with
+	// errReadTimeout.
+	read time.Duration
 
 	mu     sync.Mutex
 	idle   map[string][]*clientConn // by "scheme://host:port", newest last
 	closed bool
 }
 
-func newNodeClient(d dialer) *client {
-	return &client{d: d, idle: map[string][]*clientConn{}}
+func newNodeClient(d dialer, read time.Duration) *client {
+	return &client{d: d, read: read, idle: map[string][]*clientConn{}}
 }
 
 // clientConn is a connection to one node with its read buffer; a write
@@ -131,9 +136,6 @@ func (c *client) dial(ctx context.Context, key string, tls bool, addr string) (*
 // from cc until the caller closes it; the connection then goes back to
 // the idle ones if the node keeps it open.
 func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error) {
-	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil && trace.GotConn != nil {
-		trace.GotConn(httptrace.GotConnInfo{Conn: cc.conn})
-	}
 	// A canceled request (client gone, read timeout) stops whatever
 	// read or write is pending on the connection.
 	stop := context.AfterFunc(req.Context(), func() { cc.conn.SetDeadline(time.Unix(1, 0)) })
@@ -141,6 +143,7 @@ func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error)
 	if err == nil {
 		// Waits for the first byte of the answer: a connection the node
 		// closed while it was idle ends here, before any.
+		c.armRead(cc)
 		_, err = cc.br.Peek(1)
 	}
 	if err != nil {
@@ -149,16 +152,18 @@ func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error)
 		if (errors.Is(err, io.EOF) || isReset(err)) && req.Context().Err() == nil {
 			return nil, &staleError{err}
 		}
-		return nil, err
+		return nil, c.readError(req, err)
 	}
 	res, err := readFinal(cc.br, req)
 	if err != nil {
 		stop()
 		cc.conn.Close()
-		return nil, err
+		return nil, c.readError(req, err)
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		stop()
+		// The tunnel keeps its own idle timeout.
+		cc.conn.SetDeadline(time.Time{})
 		res.Body = &upgradedConn{Conn: cc.conn, br: cc.br}
 		return res, nil
 	}
@@ -167,8 +172,20 @@ func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error)
 		c.release(cc, stop, keep)
 		return res, nil
 	}
-	res.Body = &clientBody{ReadCloser: res.Body, c: c, cc: cc, stop: stop, keep: keep}
+	res.Body = &clientBody{ReadCloser: res.Body, c: c, cc: cc, req: req, stop: stop, keep: keep}
 	return res, nil
+}
+
+// armRead gives the next read of cc the read timeout.
+func (c *client) armRead(cc *clientConn) { cc.conn.SetReadDeadline(time.Now().Add(c.read)) }
+
+// readError names a read that ran into the read timeout, unless the
+// request was canceled, which also cuts reads short.
+func (c *client) readError(req *http.Request, err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) && req.Context().Err() == nil {
+		return errReadTimeout
+	}
+	return err
 }
 
 // readFinal reads the answer's head, past informational ones (100
@@ -185,8 +202,7 @@ func readFinal(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 
 // isReset reports a connection the node reset or closed under a write.
 func isReset(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && (op.Op == "write" || op.Op == "read")
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // release ends a request on cc: the connection is kept for the next one
@@ -245,6 +261,7 @@ type clientBody struct {
 	io.ReadCloser
 	c    *client
 	cc   *clientConn
+	req  *http.Request
 	stop func() bool
 	keep bool
 	done bool
@@ -254,10 +271,15 @@ func (b *clientBody) Read(p []byte) (int, error) {
 	if b.done {
 		return 0, io.EOF
 	}
+	// A node that stalls mid-answer is cut off like one that never answers.
+	b.c.armRead(b.cc)
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {
 		b.done = true
 		b.c.release(b.cc, b.stop, b.keep)
+	}
+	if err != nil && err != io.EOF {
+		err = b.c.readError(b.req, err)
 	}
 	return n, err
 }

@@ -69,7 +69,7 @@ func roundTrip(t *testing.T, c *client, method, url string, body string) (*http.
 	return c.RoundTrip(req)
 }
 
-func testClient() *client { return newNodeClient(dialer{timeout: time.Second}) }
+func testClient() *client { return newNodeClient(dialer{timeout: time.Second}, 5*time.Second) }
 
 func TestClientKeepsConnectionsAlive(t *testing.T) {
 	n := startRawNode(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)

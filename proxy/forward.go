@@ -2,19 +2,15 @@ package proxy
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"maps"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/lbgen/lbgen/model"
 )
@@ -140,41 +136,23 @@ func (p *Proxy) roundTrip(req *http.Request, ex *exchange) (*http.Response, erro
 }
 
 func (p *Proxy) attempt(req *http.Request, ex *exchange) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(req.Context())
-	timer := &readTimer{d: p.c.Timeouts.Read.D(), cancel: cancel}
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { timer.arm() }}
-	out := req.WithContext(httptrace.WithClientTrace(ctx, trace))
-	u := *req.URL
-	out.URL = &u
-	out.URL.Scheme, out.URL.Host = ex.address()
+	req.URL.Scheme, req.URL.Host = ex.address()
+	req.Body, req.GetBody = http.NoBody, nil
 	if ex.body != nil {
-		out.Body = io.NopCloser(bytes.NewReader(ex.body))
-		// Lets the transport resend on a stale keep-alive connection.
-		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(ex.body)), nil }
+		req.Body = io.NopCloser(bytes.NewReader(ex.body))
+		// Lets the client resend on a stale keep-alive connection.
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(ex.body)), nil }
 	}
-	res, err := p.client.RoundTrip(out)
-	if err != nil {
-		timer.stop()
-		cause := context.Cause(ctx)
-		cancel(nil)
-		if errors.Is(cause, errReadTimeout) {
-			return nil, errReadTimeout
-		}
-		return nil, err
+	res, err := p.client.RoundTrip(req)
+	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
+		return res, err
 	}
-	if res.StatusCode != http.StatusSwitchingProtocols {
-		timer.arm()
-		res.Body = &guardedBody{ReadCloser: res.Body, timer: timer, cancel: cancel}
-		return res, nil
-	}
-	timer.stop()
 	rwc, ok := res.Body.(io.ReadWriteCloser)
 	if !ex.websocket || !isWebSocket(res.Header) || !ok {
 		res.Body.Close()
-		cancel(nil)
 		return nil, errors.New("node switched to a protocol the client did not ask for")
 	}
-	res.Body = p.openTunnel(rwc, func() { cancel(nil) })
+	res.Body = p.openTunnel(rwc)
 	return res, nil
 }
 
@@ -186,55 +164,6 @@ func (p *Proxy) insertCookie(ex *exchange, res *http.Response) {
 		return
 	}
 	res.Header.Add("Set-Cookie", s.InsertedCookie(ex.node.Name, ex.h.l.TLS))
-}
-
-// readTimer cancels an attempt when its node stays silent for the read
-// timeout: armed once connected, re-armed by every read of the response.
-type readTimer struct {
-	d      time.Duration
-	cancel context.CancelCauseFunc
-
-	mu sync.Mutex
-	t  *time.Timer
-}
-
-func (r *readTimer) arm() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.t == nil {
-		r.t = time.AfterFunc(r.d, func() { r.cancel(errReadTimeout) })
-		return
-	}
-	r.t.Reset(r.d)
-}
-
-func (r *readTimer) stop() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.t != nil {
-		r.t.Stop()
-	}
-}
-
-// guardedBody keeps the read timer running while a response streams, so a
-// node that stalls mid-response is cut off like one that never answers.
-type guardedBody struct {
-	io.ReadCloser
-	timer  *readTimer
-	cancel context.CancelCauseFunc
-}
-
-func (b *guardedBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.timer.arm()
-	return n, err
-}
-
-func (b *guardedBody) Close() error {
-	b.timer.stop()
-	err := b.ReadCloser.Close()
-	b.cancel(nil)
-	return err
 }
 
 // hopHeaders apply to one connection only: they are not passed on, in

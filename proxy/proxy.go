@@ -111,7 +111,7 @@ func New(c *model.Cluster, opts Options) (*Proxy, error) {
 		p.serverTLS = cfg
 	}
 	d := dialer{timeout: c.Timeouts.Connect.D()}
-	p.client = newNodeClient(d)
+	p.client = newNodeClient(d, c.Timeouts.Read.D())
 	p.prober = health.NewProber(c, d.dial, d.dialTLS)
 	return p, nil
 }

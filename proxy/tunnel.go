@@ -25,9 +25,8 @@ type tunnel struct {
 	timer atomic.Pointer[time.Timer]
 }
 
-// openTunnel registers a tunnel so Shutdown can close it; release runs
-// once when it closes.
-func (p *Proxy) openTunnel(rwc io.ReadWriteCloser, release func()) *tunnel {
+// openTunnel registers a tunnel so Shutdown can close it.
+func (p *Proxy) openTunnel(rwc io.ReadWriteCloser) *tunnel {
 	t := &tunnel{
 		ReadWriteCloser: rwc,
 		idle:            p.c.Timeouts.Tunnel.D(),
@@ -38,7 +37,6 @@ func (p *Proxy) openTunnel(rwc io.ReadWriteCloser, release func()) *tunnel {
 		p.mu.Lock()
 		delete(p.tunnels, t)
 		p.mu.Unlock()
-		release()
 	}
 	p.mu.Lock()
 	closing := p.closing

@@ -133,8 +133,10 @@ func readApache(d *draft, p *parsed, lb *lbgenHeader) {
 		a.all = append(a.all, x)
 		walk(x.Block, func(y *directive) { a.nested[y] = true })
 	})
-	// ServerRoot placed the includes, already read.
+	// ServerRoot placed the includes, already read; what IfModule holds
+	// is read, or reported, for itself.
 	a.use(a.named("ServerRoot")...)
+	a.use(a.named("IfModule")...)
 	a.members(lb)
 	a.stickySet()
 	a.health()
@@ -278,6 +280,17 @@ func (a *apache) members(lb *lbgenHeader) {
 		for i, down := range lb.down {
 			d.addDown(down, lb.downAt[i])
 		}
+		return
+	}
+	for _, p := range a.named("Proxy") {
+		var members []*directive
+		for _, x := range p.Block {
+			if strings.EqualFold(x.Name, "BalancerMember") {
+				members = append(members, x)
+			}
+		}
+		d.unreadParams(members, 1, []string{"route", "status", "loadfactor", "lbset", "connectiontimeout", "timeout", "upgrade",
+			"hcmethod", "hcuri", "hcinterval", "hcfails", "hcpasses", "hcexpr", "hctemplate"}, "BalancerMember")
 	}
 }
 

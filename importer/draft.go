@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -302,6 +303,30 @@ func (d *draft) addDown(n model.Node, a at) {
 		d.source(p+f, a)
 	}
 	d.c.Nodes = append(d.c.Nodes, n)
+}
+
+// unreadParams reports, once per group of server lines, the parameters
+// (key=value words, or flags) from word skip on that the cluster file has
+// no place for.
+func (d *draft) unreadParams(lines []*directive, skip int, known []string, what string) {
+	var names []string
+	var first at
+	for _, x := range lines {
+		for i := skip; i < len(x.Args); i++ {
+			key, _, _ := strings.Cut(x.Args[i], "=")
+			if slices.Contains(known, strings.ToLower(key)) || slices.Contains(names, key) {
+				continue
+			}
+			if len(names) == 0 {
+				first = x.At
+			}
+			names = append(names, key)
+		}
+	}
+	if len(names) > 0 {
+		d.warn(first, "I-not-imported", what+" parameters "+strings.Join(names, ", ")+" have no place in the cluster file and are not imported",
+			"lbgen sets its own failure and connection limits per node; see docs/targets.md")
+	}
 }
 
 // splitHostPort reads HOST:PORT or [IPv6]:PORT.

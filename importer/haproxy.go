@@ -332,6 +332,45 @@ func (h *haproxy) nodes(lb *lbgenHeader) {
 		for i, down := range lb.down {
 			d.addDown(down, lb.downAt[i])
 		}
+		return
+	}
+	for _, s := range h.backends {
+		h.unreadServerOptions(named(s.Block, "server"))
+	}
+}
+
+// serverOptions are the server keywords the import reads, with whether a
+// value follows.
+var serverOptions = map[string]bool{"check": false, "backup": false, "disabled": false, "ssl": false,
+	"inter": true, "fall": true, "rise": true, "cookie": true, "weight": true, "verify": true}
+
+// unreadServerOptions reports, once per backend, the server keywords the
+// cluster file has no place for.
+func (h *haproxy) unreadServerOptions(servers []*directive) {
+	var names []string
+	var first at
+	for _, x := range servers {
+		for i := 2; i < len(x.Args); i++ {
+			word := x.Args[i]
+			if takesValue, known := serverOptions[word]; known {
+				if takesValue {
+					i++
+				}
+				continue
+			}
+			// The value of an unknown keyword.
+			if word == "" || '0' <= word[0] && word[0] <= '9' || slices.Contains(names, word) {
+				continue
+			}
+			if len(names) == 0 {
+				first = x.At
+			}
+			names = append(names, word)
+		}
+	}
+	if len(names) > 0 {
+		h.d.warn(first, "I-not-imported", "server options "+strings.Join(names, ", ")+" have no place in the cluster file and are not imported",
+			"lbgen sets its own failure and connection limits per node; see docs/targets.md")
 	}
 }
 

@@ -56,7 +56,7 @@ func readNginx(d *draft, p *parsed, lb *lbgenHeader) {
 	n.nodes(lb)
 	n.listeners()
 	n.settings()
-	n.faults()
+	n.faults(lb != nil)
 	n.notImported(lb != nil)
 }
 
@@ -132,6 +132,12 @@ func (n *nginx) sticky() {
 		case strings.HasPrefix(src, "$arg_"):
 			n.d.c.Sticky.Param = strings.TrimPrefix(src, "$arg_")
 			n.d.source("sticky.param", m.At)
+		}
+	}
+	// A hand-written hash group names its cookie itself.
+	for _, u := range n.upstreams {
+		if h := first(u.Block, "hash"); h != nil && strings.HasPrefix(h.arg(0), "$cookie_") && n.d.c.Sticky.Cookie == "" {
+			n.setCookie(strings.TrimPrefix(h.arg(0), "$cookie_"), h)
 		}
 	}
 }
@@ -234,6 +240,9 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 		n.d.c.Sticky.Style = model.StyleHash
 		n.use(first(rr.Block, "hash"))
 	}
+	if rr != nil && prefix == "" {
+		n.d.unreadParams(named(rr.Block, "server"), 1, []string{"weight", "backup", "down", "route"}, "server")
+	}
 	if rr != nil {
 		for _, s := range named(rr.Block, "server") {
 			if strings.HasPrefix(s.arg(0), "unix:") {
@@ -323,6 +332,10 @@ func (n *nginx) serverName(s *directive, i int) string {
 		}
 	}
 	name := "node" + strconv.Itoa(i+1)
+	if n.d.c.Sticky.Style == model.StyleHash {
+		// No route names a node of a hash ring: any name does.
+		return name
+	}
 	n.d.warn(s.At, "I-node-name", "server "+s.arg(0)+" has no route: imported as node "+name,
 		"set the node's name to the route its application puts in the sticky cookie")
 	return name
@@ -724,8 +737,14 @@ func (n *nginx) insertCookie() {
 }
 
 // faults reports what the guides' nginx samples get wrong.
-func (n *nginx) faults() {
+func (n *nginx) faults(ownOutput bool) {
 	d := n.d
+	if ws := d.c.WebSocket; !ownOutput && ws != nil && !*ws {
+		if i := slices.IndexFunc(n.all, func(x *directive) bool { return x.Name == "proxy_pass" }); i >= 0 {
+			d.warn(n.all[i].At, "I-no-websocket", "no Upgrade header is passed to the nodes: WebSocket handshakes fail and clients fall back to slower transports",
+				"remove websocket: false from the imported file to render WebSocket support")
+		}
+	}
 	reported := map[string]bool{}
 	for _, x := range n.all {
 		switch x.Name {

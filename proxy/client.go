@@ -15,7 +15,7 @@ import (
 
 // Limits of the idle connections kept to each node or fallback.
 const (
-	clientMaxIdlePerHost = 32
+	nodeMaxIdlePerHost = 32
 	nodeIdleTimeout      = 60 * time.Second
 )
 
@@ -216,7 +216,7 @@ func (c *client) release(cc *clientConn, stop func() bool, keep bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	list := c.idle[cc.key]
-	if c.closed || len(list) >= clientMaxIdlePerHost {
+	if c.closed || len(list) >= nodeMaxIdlePerHost {
 		cc.conn.Close()
 		return
 	}

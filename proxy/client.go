@@ -16,7 +16,7 @@ import (
 // Limits of the idle connections kept to each node or fallback.
 const (
 	nodeMaxIdlePerHost = 32
-	nodeIdleTimeout      = 60 * time.Second
+	nodeIdleTimeout    = 60 * time.Second
 )
 
 // client sends requests to nodes and fallbacks, one at a time per

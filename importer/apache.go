@@ -169,9 +169,7 @@ var (
 // members reads BalancerMember lines: nodes, and lbgen's fallbacks.
 func (a *apache) members(lb *lbgenHeader) {
 	d := a.d
-	byName := map[string]*nodeDraft{}
-	var nodes []*nodeDraft
-	var unnamed int
+	nodes := &nodeSet{initial: model.StateActive}
 	for _, m := range a.named("BalancerMember") {
 		a.use(m)
 		raw := m.arg(0)
@@ -223,18 +221,12 @@ func (a *apache) members(lb *lbgenHeader) {
 			if c := standbyCommentRe.FindStringSubmatch(a.commentBefore(m)); c != nil {
 				route = c[1]
 			} else {
-				unnamed++
-				route = "node" + strconv.Itoa(len(nodes)+1)
+				route = "node" + strconv.Itoa(len(nodes.list)+1)
 				d.warn(m.At, "I-node-name", "BalancerMember "+raw+" has no route: imported as node "+route,
 					"give every member route= with the name its application puts in the sticky cookie")
 			}
 		}
-		nd := byName[route]
-		if nd == nil {
-			nd = &nodeDraft{name: route, at: m.At, state: model.StateActive, stateAt: m.At}
-			byName[route] = nd
-			nodes = append(nodes, nd)
-		}
+		nd := nodes.node(route, m.At)
 		aa := &addrAt{addr: addr, at: m.At, x: m}
 		if u.Scheme == "https" {
 			nd.secure = aa
@@ -273,13 +265,8 @@ func (a *apache) members(lb *lbgenHeader) {
 			d.c.WebSocket = &ws
 		}
 	}
-	for _, nd := range nodes {
-		d.addNode(nd)
-	}
+	d.addNodes(nodes, lb)
 	if lb != nil {
-		for i, down := range lb.down {
-			d.addDown(down, lb.downAt[i])
-		}
 		return
 	}
 	for _, p := range a.named("Proxy") {

@@ -249,6 +249,28 @@ type nodeDraft struct {
 	stateAt       at
 }
 
+// nodeSet collects nodes in the order the config first names them; a new
+// node starts in state initial.
+type nodeSet struct {
+	initial string
+	list    []*nodeDraft
+	byName  map[string]*nodeDraft
+}
+
+// node returns the node called name, first seen at a.
+func (s *nodeSet) node(name string, a at) *nodeDraft {
+	if nd, ok := s.byName[name]; ok {
+		return nd
+	}
+	if s.byName == nil {
+		s.byName = map[string]*nodeDraft{}
+	}
+	nd := &nodeDraft{name: name, at: a, state: s.initial, stateAt: a}
+	s.byName[name] = nd
+	s.list = append(s.list, nd)
+	return nd
+}
+
 // addNode adds a node read from the config. A node reached only over TLS
 // gets its TLS port as port too: the config says nothing of its HTTP port.
 func (d *draft) addNode(nd *nodeDraft) {
@@ -296,13 +318,22 @@ func (d *draft) addNode(nd *nodeDraft) {
 	d.c.Nodes = append(d.c.Nodes, n)
 }
 
-// addDown adds a node in state down that lbgen named in a comment.
-func (d *draft) addDown(n model.Node, a at) {
-	p := "nodes[" + strconv.Itoa(len(d.c.Nodes)) + "]"
-	for _, f := range []string{".name", ".host", ".port", ".tls_port", ".state"} {
-		d.source(p+f, a)
+// addNodes adds the nodes a reader collected, then those lbgen's header
+// comments name because the config leaves them out.
+func (d *draft) addNodes(nodes *nodeSet, lb *lbgenHeader) {
+	for _, nd := range nodes.list {
+		d.addNode(nd)
 	}
-	d.c.Nodes = append(d.c.Nodes, n)
+	if lb == nil {
+		return
+	}
+	for _, u := range lb.notRendered {
+		p := "nodes[" + strconv.Itoa(len(d.c.Nodes)) + "]"
+		for _, f := range []string{".name", ".host", ".port", ".tls_port", ".state"} {
+			d.source(p+f, u.at)
+		}
+		d.c.Nodes = append(d.c.Nodes, u.Node)
+	}
 }
 
 // unreadParams reports, once per group of server lines, the parameters

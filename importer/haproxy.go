@@ -266,8 +266,7 @@ func (h *haproxy) sticky() {
 // nodes reads the servers of the backends that serve the cluster.
 func (h *haproxy) nodes(lb *lbgenHeader) {
 	d := h.d
-	byName := map[string]*nodeDraft{}
-	var nodes []*nodeDraft
+	nodes := &nodeSet{initial: model.StateActive}
 	for _, s := range h.backends {
 		if s.arg(0) == h.prefix+"fallback" && h.prefix != "" {
 			h.fallbacks(s)
@@ -300,12 +299,7 @@ func (h *haproxy) nodes(lb *lbgenHeader) {
 			if name == "" {
 				name = id
 			}
-			nd := byName[name]
-			if nd == nil {
-				nd = &nodeDraft{name: name, at: srv.At, state: model.StateActive, stateAt: srv.At}
-				byName[name] = nd
-				nodes = append(nodes, nd)
-			}
+			nd := nodes.node(name, srv.At)
 			aa := &addrAt{addr: srv.arg(1), at: srv.At, x: srv}
 			if tlsAll || slices.Contains(srv.Args, "ssl") {
 				nd.secure = aa
@@ -325,13 +319,8 @@ func (h *haproxy) nodes(lb *lbgenHeader) {
 			}
 		}
 	}
-	for _, nd := range nodes {
-		d.addNode(nd)
-	}
+	d.addNodes(nodes, lb)
 	if lb != nil {
-		for i, down := range lb.down {
-			d.addDown(down, lb.downAt[i])
-		}
 		return
 	}
 	for _, s := range h.backends {

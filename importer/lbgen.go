@@ -14,8 +14,7 @@ import (
 type lbgenHeader struct {
 	name, preset string
 	at           at
-	down         []model.Node // nodes the config leaves out
-	downAt       []at
+	notRendered  []unrendered // nodes the config leaves out
 	// health is the check lbgen watch runs for stock nginx.
 	health   *model.Health
 	healthAt at
@@ -27,6 +26,12 @@ var (
 	watchRe     = regexp.MustCompile(`lbgen watch checks the nodes for it: GET (\S+) every (\S+), (\d+) failed check\(s\) take a node out, (\d+) good one\(s\) bring it back; healthy is status (\d+)\.`)
 	downRe      = regexp.MustCompile(`^Node (\S+) is not rendered \(state (\w+)\): (\S+) port (\d+)(?: tls_port (\d+))?\.$`)
 )
+
+// unrendered is a node a header comment names, with where.
+type unrendered struct {
+	model.Node
+	at at
+}
 
 // readHeader recognises a config lbgen rendered by its first comment.
 func readHeader(cs []comment) *lbgenHeader {
@@ -41,8 +46,8 @@ func readHeader(cs []comment) *lbgenHeader {
 		if m := downRe.FindStringSubmatch(c.Text); m != nil {
 			port, _ := strconv.Atoi(m[4])
 			tlsPort, _ := strconv.Atoi(m[5])
-			h.down = append(h.down, model.Node{Name: m[1], State: m[2], Host: m[3], Port: port, TLSPort: tlsPort})
-			h.downAt = append(h.downAt, c.At)
+			h.notRendered = append(h.notRendered, unrendered{
+				Node: model.Node{Name: m[1], State: m[2], Host: m[3], Port: port, TLSPort: tlsPort}, at: c.At})
 		}
 	}
 	var joined []string

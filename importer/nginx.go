@@ -154,17 +154,8 @@ func (n *nginx) setCookie(name string, m *directive) {
 }
 
 func (n *nginx) nodes(lb *lbgenHeader) {
-	var nodes []*nodeDraft
-	byName := map[string]*nodeDraft{}
-	add := func(name string, a at) *nodeDraft {
-		if nd, ok := byName[name]; ok {
-			return nd
-		}
-		nd := &nodeDraft{name: name, at: a}
-		byName[name] = nd
-		nodes = append(nodes, nd)
-		return nd
-	}
+	// A node's state is known once the round-robin group is read.
+	nodes := &nodeSet{}
 	prefix := ""
 	if lb != nil {
 		prefix = "lbgen_" + identOf(lb.name) + "_"
@@ -182,7 +173,7 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 				if e.Name == "default" || len(fields) < 2 {
 					continue
 				}
-				nd := add(fields[0], e.At)
+				nd := nodes.node(fields[0], e.At)
 				for _, g := range fields[1:] {
 					if strings.HasPrefix(g, "node_") {
 						nd.plain = n.groupAddr(prefix + g)
@@ -208,7 +199,7 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 				if !dot {
 					n.d.c.Sticky.Style = model.StyleExact
 				}
-				nd := add(name, e.At)
+				nd := nodes.node(name, e.At)
 				aa := &addrAt{addr: nginxAddr(e.arg(0)), at: e.At, x: e}
 				if tlsVars[dst] {
 					nd.secure = aa
@@ -251,13 +242,13 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 			}
 			aa := &addrAt{addr: nginxAddr(s.arg(0)), at: s.At, x: s}
 			var nd *nodeDraft
-			for _, cand := range nodes {
+			for _, cand := range nodes.list {
 				if cand.plain != nil && cand.plain.addr == aa.addr || cand.secure != nil && cand.secure.addr == aa.addr {
 					nd = cand
 				}
 			}
 			if nd == nil {
-				nd = add(n.serverName(s, len(nodes)), s.At)
+				nd = nodes.node(n.serverName(s, len(nodes.list)), s.At)
 				if n.isTLSGroup(rr.arg(0)) {
 					nd.secure = aa
 				} else {
@@ -277,7 +268,7 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 			}
 		}
 	}
-	for _, nd := range nodes {
+	for _, nd := range nodes.list {
 		if nd.state == "" {
 			nd.state = model.StateDrain
 			if rr == nil {
@@ -294,11 +285,11 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 				}
 			}
 		}
-		n.d.addNode(nd)
 	}
+	n.d.addNodes(nodes, lb)
 	// Other groups of the same nodes (the guides' HTTPS twin) are read too.
 	known := map[string]bool{}
-	for _, nd := range nodes {
+	for _, nd := range nodes.list {
 		for _, a := range []*addrAt{nd.plain, nd.secure} {
 			if a != nil {
 				known[a.addr] = true
@@ -309,11 +300,6 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 		servers := named(u.Block, "server")
 		if len(servers) > 0 && !slices.ContainsFunc(servers, func(s *directive) bool { return !known[s.arg(0)] }) {
 			n.use(u)
-		}
-	}
-	if lb != nil {
-		for i, down := range lb.down {
-			n.d.addDown(down, lb.downAt[i])
 		}
 	}
 }

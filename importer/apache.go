@@ -15,7 +15,7 @@ import (
 // parseApache reads httpd.conf syntax: one directive per line (a trailing
 // backslash continues it), <Section args> ... </Section> blocks, "#"
 // comment lines, and arguments in double or single quotes.
-func parseApache(file string, data []byte) (*parsed, error) {
+func parseApache(file string, data []byte) (*parsed, *syntaxError) {
 	out := &parsed{}
 	type open struct {
 		d    *directive
@@ -43,7 +43,7 @@ func parseApache(file string, data []byte) (*parsed, error) {
 		case strings.HasPrefix(trimmed, "</"):
 			name := strings.TrimSuffix(strings.TrimSpace(trimmed[2:]), ">")
 			if len(stack) == 1 || !strings.EqualFold(stack[len(stack)-1].d.Name, name) {
-				return nil, fmt.Errorf("%s:%d:%d: </%s> closes no open section", file, lineNo, col, name)
+				return nil, syntaxErrorf(a, "</%s> closes no open section", name)
 			}
 			stack = stack[:len(stack)-1]
 			continue
@@ -52,20 +52,20 @@ func parseApache(file string, data []byte) (*parsed, error) {
 		if section {
 			end := strings.LastIndexByte(trimmed, '>')
 			if end < 0 {
-				return nil, fmt.Errorf("%s:%d:%d: section %s is not closed by \">\"", file, lineNo, col, trimmed)
+				return nil, syntaxErrorf(a, "section %s is not closed by \">\"", trimmed)
 			}
 			trimmed = trimmed[1:end]
 		}
 		words, err := apacheWords(trimmed)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d:%d: %v", file, lineNo, col, err)
+			return nil, syntaxErrorf(a, "%v", err)
 		}
 		d := &directive{Name: words[0], Args: words[1:], At: a}
 		body := stack[len(stack)-1].body
 		*body = append(*body, d)
 		if section {
 			if len(stack) > maxDepth {
-				return nil, fmt.Errorf("%s:%d:%d: sections nested more than %d deep", file, lineNo, col, maxDepth)
+				return nil, syntaxErrorf(a, "sections nested more than %d deep", maxDepth)
 			}
 			d.Block = []*directive{}
 			stack = append(stack, open{d: d, body: &d.Block})
@@ -73,7 +73,7 @@ func parseApache(file string, data []byte) (*parsed, error) {
 	}
 	if len(stack) > 1 {
 		d := stack[len(stack)-1].d
-		return nil, fmt.Errorf("%s:%d:%d: <%s> is never closed", file, d.At.Line, d.At.Col, d.Name)
+		return nil, syntaxErrorf(d.At, "<%s> is never closed", d.Name)
 	}
 	out.Top = top
 	return out, nil

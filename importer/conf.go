@@ -59,6 +59,20 @@ type comment struct {
 	At   at
 }
 
+// syntaxError is a config its server would not load either, with where.
+type syntaxError struct {
+	at  at
+	msg string
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.at.File, e.at.Line, e.at.Col, e.msg)
+}
+
+func syntaxErrorf(a at, format string, args ...any) *syntaxError {
+	return &syntaxError{at: a, msg: fmt.Sprintf(format, args...)}
+}
+
 // parsed is a config file read into directives, with its comment lines.
 type parsed struct {
 	Top      []*directive

@@ -17,7 +17,7 @@ var haproxySections = []string{"global", "defaults", "frontend", "backend", "lis
 
 // parseHAProxy reads haproxy.cfg syntax: sections that start with a
 // keyword, one statement per line, "#" comments, quotes and backslashes.
-func parseHAProxy(file string, data []byte) (*parsed, error) {
+func parseHAProxy(file string, data []byte) (*parsed, *syntaxError) {
 	out := &parsed{}
 	var section *directive
 	for i, line := range strings.Split(string(data), "\n") {
@@ -30,7 +30,7 @@ func parseHAProxy(file string, data []byte) (*parsed, error) {
 		}
 		words, cmt, err := haproxyWords(trimmed)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d:%d: %v", file, a.Line, a.Col, err)
+			return nil, syntaxErrorf(a, "%v", err)
 		}
 		if len(words) == 0 {
 			continue

@@ -4,7 +4,6 @@
 package importer
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,7 +47,8 @@ func Import(target generator.Target, file string, files Files) (*Result, error) 
 	d := newDraft()
 	p, perr := parse(target, file, data)
 	if perr != nil {
-		return &Result{Findings: []model.Diagnostic{syntaxFinding(file, perr)}}, nil
+		d.syntax(perr)
+		return &Result{Findings: d.findings}, nil
 	}
 	includes(d, target, p, file, files)
 	lb := readHeader(p.Comments)
@@ -64,7 +64,7 @@ func Import(target generator.Target, file string, files Files) (*Result, error) 
 	return d.finish(file)
 }
 
-func parse(target generator.Target, file string, data []byte) (*parsed, error) {
+func parse(target generator.Target, file string, data []byte) (*parsed, *syntaxError) {
 	if !utf8.Valid(data) {
 		// Cluster files are UTF-8; a value could not be written.
 		line, col := 1, 1
@@ -79,7 +79,7 @@ func parse(target generator.Target, file string, data []byte) (*parsed, error) {
 			col++
 			i += size
 		}
-		return nil, fmt.Errorf("%s:%d:%d: not UTF-8 text", file, line, col)
+		return nil, syntaxErrorf(at{File: file, Line: line, Col: col}, "not UTF-8 text")
 	}
 	switch target {
 	case generator.Apache:
@@ -90,17 +90,9 @@ func parse(target generator.Target, file string, data []byte) (*parsed, error) {
 	return parseNginx(file, data)
 }
 
-var syntaxPosRe = regexp.MustCompile(`^(.*):(\d+):(\d+): (.*)$`)
-
-func syntaxFinding(file string, err error) model.Diagnostic {
-	d := model.Diagnostic{File: file, Line: 1, Col: 1, Severity: model.SevError, Code: "I-syntax", Message: err.Error(),
-		Hint: "the config must load in its server: check it with the server's own test (nginx -t, apachectl -t, haproxy -c)"}
-	if m := syntaxPosRe.FindStringSubmatch(err.Error()); m != nil {
-		d.File, d.Message = m[1], m[4]
-		fmt.Sscan(m[2], &d.Line)
-		fmt.Sscan(m[3], &d.Col)
-	}
-	return d
+// syntax reports a config its server would not load either.
+func (d *draft) syntax(e *syntaxError) {
+	d.fail(e.at, "I-syntax", e.msg, "the config must load in its server: check it with the server's own test (nginx -t, apachectl -t, haproxy -c)")
 }
 
 // includes replaces include directives by the files they name, when
@@ -150,9 +142,9 @@ func includes(d *draft, target generator.Target, p *parsed, file string, files F
 					d.warn(x.At, "I-include", "include "+m+": "+err.Error(), "")
 					continue
 				}
-				sub, err := parse(target, m, data)
-				if err != nil {
-					d.findings = append(d.findings, syntaxFinding(m, err))
+				sub, perr := parse(target, m, data)
+				if perr != nil {
+					d.syntax(perr)
 					continue
 				}
 				p.Comments = append(p.Comments, sub.Comments...)

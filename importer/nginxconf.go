@@ -1,16 +1,13 @@
 package importer
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // maxDepth bounds block nesting, so hostile input cannot exhaust the stack.
 const maxDepth = 64
 
 // parseNginx reads nginx configuration syntax: directives ending in ";",
 // blocks in braces, "#" comments, quoted strings with backslash escapes.
-func parseNginx(file string, data []byte) (*parsed, error) {
+func parseNginx(file string, data []byte) (*parsed, *syntaxError) {
 	p := &nginxParser{file: file, src: string(data), line: 1, col: 1}
 	out := &parsed{}
 	p.out = out
@@ -37,10 +34,6 @@ type nginxToken struct {
 	at     at
 }
 
-func (p *nginxParser) errorf(a at, format string, args ...any) error {
-	return fmt.Errorf("%s:%d:%d: %s", a.File, a.Line, a.Col, fmt.Sprintf(format, args...))
-}
-
 func (p *nginxParser) here() at { return at{File: p.file, Line: p.line, Col: p.col} }
 
 func (p *nginxParser) advance() byte {
@@ -57,7 +50,7 @@ func (p *nginxParser) advance() byte {
 
 // next returns the next token; "" at the end of input. Comments are
 // collected on the way.
-func (p *nginxParser) next() (nginxToken, error) {
+func (p *nginxParser) next() (nginxToken, *syntaxError) {
 	for p.i < len(p.src) {
 		c := p.src[p.i]
 		switch {
@@ -82,7 +75,7 @@ func (p *nginxParser) next() (nginxToken, error) {
 	return nginxToken{}, nil
 }
 
-func (p *nginxParser) word() (nginxToken, error) {
+func (p *nginxParser) word() (nginxToken, *syntaxError) {
 	a := p.here()
 	c := p.src[p.i]
 	if c == '{' || c == '}' || c == ';' {
@@ -94,7 +87,7 @@ func (p *nginxParser) word() (nginxToken, error) {
 		p.advance()
 		for {
 			if p.i >= len(p.src) {
-				return nginxToken{}, p.errorf(a, "unterminated string")
+				return nginxToken{}, syntaxErrorf(a, "unterminated string")
 			}
 			d := p.advance()
 			if d == c {
@@ -138,9 +131,9 @@ func (p *nginxParser) word() (nginxToken, error) {
 }
 
 // block reads statements up to the closing brace (depth > 0) or the end.
-func (p *nginxParser) block(depth int) ([]*directive, error) {
+func (p *nginxParser) block(depth int) ([]*directive, *syntaxError) {
 	if depth > maxDepth {
-		return nil, p.errorf(p.here(), "blocks nested more than %d deep", maxDepth)
+		return nil, syntaxErrorf(p.here(), "blocks nested more than %d deep", maxDepth)
 	}
 	var out []*directive
 	var cur *directive
@@ -152,21 +145,21 @@ func (p *nginxParser) block(depth int) ([]*directive, error) {
 		switch {
 		case t.text == "" && !t.quoted:
 			if cur != nil {
-				return nil, p.errorf(cur.At, "%q is not terminated by \";\"", cur.Name)
+				return nil, syntaxErrorf(cur.At, "%q is not terminated by \";\"", cur.Name)
 			}
 			if depth > 0 {
-				return nil, p.errorf(p.here(), "unexpected end of file, expecting \"}\"")
+				return nil, syntaxErrorf(p.here(), "unexpected end of file, expecting \"}\"")
 			}
 			return out, nil
 		case t.text == ";" && !t.quoted:
 			if cur == nil {
-				return nil, p.errorf(t.at, "unexpected \";\"")
+				return nil, syntaxErrorf(t.at, "unexpected \";\"")
 			}
 			out = append(out, cur)
 			p.last, cur = cur, nil
 		case t.text == "{" && !t.quoted:
 			if cur == nil {
-				return nil, p.errorf(t.at, "unexpected \"{\"")
+				return nil, syntaxErrorf(t.at, "unexpected \"{\"")
 			}
 			d := cur
 			cur = nil
@@ -183,10 +176,10 @@ func (p *nginxParser) block(depth int) ([]*directive, error) {
 			p.last = nil
 		case t.text == "}" && !t.quoted:
 			if cur != nil {
-				return nil, p.errorf(cur.At, "%q is not terminated by \";\"", cur.Name)
+				return nil, syntaxErrorf(cur.At, "%q is not terminated by \";\"", cur.Name)
 			}
 			if depth == 0 {
-				return nil, p.errorf(t.at, "unexpected \"}\"")
+				return nil, syntaxErrorf(t.at, "unexpected \"}\"")
 			}
 			return out, nil
 		case cur == nil:

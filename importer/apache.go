@@ -520,30 +520,19 @@ func (a *apache) vhosts() {
 		}
 		d.c.Listen = append(d.c.Listen, lst)
 	}
-	tlsMode := ""
-	switch {
-	case upstreamTLS[false] && (upstreamTLS[true] || !hasTLS(d.c.Listen)):
-		tlsMode = model.UpstreamTLS
-	case upstreamTLS[true]:
-		tlsMode = model.UpstreamMatch
-	}
 	for _, x := range a.all {
 		switch strings.ToLower(x.Name) {
 		case "sslcertificatefile":
 			a.use(x)
-			a.tls().Certificate = x.arg(0)
+			d.tls().Certificate = x.arg(0)
 			d.source("tls.certificate", x.At)
 		case "sslcertificatekeyfile":
 			a.use(x)
-			a.tls().Key = x.arg(0)
+			d.tls().Key = x.arg(0)
 			d.source("tls.key", x.At)
 		}
 	}
-	if tlsMode != "" {
-		a.tls().Upstream = tlsMode
-	} else if d.c.TLS != nil {
-		d.c.TLS.Upstream = model.UpstreamPlain
-	}
+	d.setUpstream(upstreamTLS[false], upstreamTLS[true])
 }
 
 func containsDirective(block *directive, x *directive) bool {
@@ -567,13 +556,6 @@ func (a *apache) balancerTLS(name string) bool {
 		}
 	}
 	return false
-}
-
-func (a *apache) tls() *model.TLS {
-	if a.d.c.TLS == nil {
-		a.d.c.TLS = &model.TLS{}
-	}
-	return a.d.c.TLS
 }
 
 // settings reads the limits and the tunnel timeout.

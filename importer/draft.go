@@ -249,6 +249,27 @@ type nodeDraft struct {
 	stateAt       at
 }
 
+// tls returns the cluster's TLS settings, creating them.
+func (d *draft) tls() *model.TLS {
+	if d.c.TLS == nil {
+		d.c.TLS = &model.TLS{}
+	}
+	return d.c.TLS
+}
+
+// setUpstream sets tls.upstream from whether requests from plain and from
+// TLS listeners reach the nodes over TLS.
+func (d *draft) setUpstream(fromPlain, fromTLS bool) {
+	switch {
+	case fromPlain && (fromTLS || !slices.ContainsFunc(d.c.Listen, func(l model.Listener) bool { return l.TLS })):
+		d.tls().Upstream = model.UpstreamTLS
+	case fromTLS:
+		d.tls().Upstream = model.UpstreamMatch
+	case d.c.TLS != nil:
+		d.c.TLS.Upstream = model.UpstreamPlain
+	}
+}
+
 // nodeSet collects nodes in the order the config first names them; a new
 // node starts in state initial.
 type nodeSet struct {

@@ -469,7 +469,7 @@ func (h *haproxy) frontends() {
 			if l.TLS {
 				d.source("listen["+i+"].tls", b.At)
 				if crt := argAfter(append([]string{"", ""}, b.Args...), "crt"); crt != "" {
-					h.tls().Certificate = crt
+					h.d.tls().Certificate = crt
 					d.source("tls.certificate", b.At)
 				}
 			}
@@ -495,13 +495,6 @@ func (h *haproxy) frontends() {
 		t.Key = t.Certificate
 		d.from["tls.key"] = d.from["tls.certificate"]
 	}
-}
-
-func (h *haproxy) tls() *model.TLS {
-	if h.d.c.TLS == nil {
-		h.d.c.TLS = &model.TLS{}
-	}
-	return h.d.c.TLS
 }
 
 var snippetKeyRe = regexp.MustCompile(`^The global section needs "[^"]+" to find the key (\S+)\.$`)
@@ -559,9 +552,9 @@ func (h *haproxy) upstreamMode(tlsBackend bool) {
 	h.keyFile()
 	switch {
 	case secure && plain:
-		h.tls().Upstream = model.UpstreamMatch
+		h.d.tls().Upstream = model.UpstreamMatch
 	case secure || tlsBackend:
-		h.tls().Upstream = model.UpstreamTLS
+		h.d.tls().Upstream = model.UpstreamTLS
 	case d.c.TLS != nil:
 		d.c.TLS.Upstream = model.UpstreamPlain
 	}

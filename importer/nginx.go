@@ -537,12 +537,12 @@ func (n *nginx) listeners() {
 		}
 		if c := first(s.Block, "ssl_certificate"); c != nil {
 			n.use(c)
-			n.tlsFiles().Certificate = c.arg(0)
+			n.d.tls().Certificate = c.arg(0)
 			d.source("tls.certificate", c.At)
 		}
 		if k := first(s.Block, "ssl_certificate_key"); k != nil {
 			n.use(k)
-			n.tlsFiles().Key = k.arg(0)
+			n.d.tls().Key = k.arg(0)
 			d.source("tls.key", k.At)
 		}
 		walk(s.Block, func(x *directive) {
@@ -557,25 +557,7 @@ func (n *nginx) listeners() {
 		d.c.InternalPaths = internal
 		d.source("internal_paths", internalAt)
 	}
-	switch {
-	case upstreamTLS[false] && (upstreamTLS[true] || !hasTLS(d.c.Listen)):
-		n.tlsFiles().Upstream = model.UpstreamTLS
-	case upstreamTLS[true]:
-		n.tlsFiles().Upstream = model.UpstreamMatch
-	case d.c.TLS != nil:
-		d.c.TLS.Upstream = model.UpstreamPlain
-	}
-}
-
-func hasTLS(ls []model.Listener) bool {
-	return slices.ContainsFunc(ls, func(l model.Listener) bool { return l.TLS })
-}
-
-func (n *nginx) tlsFiles() *model.TLS {
-	if n.d.c.TLS == nil {
-		n.d.c.TLS = &model.TLS{}
-	}
-	return n.d.c.TLS
+	d.setUpstream(upstreamTLS[false], upstreamTLS[true])
 }
 
 // renderedHeaders are the request headers lbgen sets toward the nodes.

@@ -70,10 +70,9 @@ func (cc *clientConn) write(req *http.Request) error {
 // again: an idempotent one whose body can be sent again.
 func (c *client) RoundTrip(req *http.Request) (*http.Response, error) {
 	key := req.URL.Scheme + "://" + req.URL.Host
-	cc := c.take(key)
-	if cc != nil {
-		res, err := c.send(cc, req)
-		if err == nil || !errors.Is(err, errStaleConn) || !replayable(req) {
+	if cc := c.take(key); cc != nil {
+		res, stale, err := c.send(cc, req)
+		if !stale || !replayable(req) {
 			return res, err
 		}
 		if req.GetBody != nil {
@@ -88,22 +87,9 @@ func (c *client) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.send(cc, req)
-	if errors.Is(err, errStaleConn) {
-		err = errors.Unwrap(err)
-	}
+	res, _, err := c.send(cc, req)
 	return res, err
 }
-
-// errStaleConn wraps the failure of a request that the node closed the
-// connection on before answering a single byte.
-var errStaleConn = errors.New("node closed the connection before answering")
-
-type staleError struct{ err error }
-
-func (e *staleError) Error() string        { return e.err.Error() }
-func (e *staleError) Unwrap() error        { return e.err }
-func (e *staleError) Is(target error) bool { return target == errStaleConn }
 
 func replayable(req *http.Request) bool {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
@@ -134,8 +120,9 @@ func (c *client) dial(ctx context.Context, key string, tls bool, addr string) (*
 
 // send writes req on cc and reads the answer's head. The body is read
 // from cc until the caller closes it; the connection then goes back to
-// the idle ones if the node keeps it open.
-func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error) {
+// the idle ones if the node keeps it open. The flag reports a failure before
+// a single byte of answer: the node closed the connection first.
+func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, bool, error) {
 	// A canceled request (client gone, read timeout) stops whatever
 	// read or write is pending on the connection.
 	stop := context.AfterFunc(req.Context(), func() { cc.conn.SetDeadline(time.Unix(1, 0)) })
@@ -150,30 +137,30 @@ func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, error)
 		stop()
 		cc.conn.Close()
 		if (errors.Is(err, io.EOF) || isReset(err)) && req.Context().Err() == nil {
-			return nil, &staleError{err}
+			return nil, true, err
 		}
-		return nil, c.readError(req, err)
+		return nil, false, c.readError(req, err)
 	}
 	res, err := readFinal(cc.br, req)
 	if err != nil {
 		stop()
 		cc.conn.Close()
-		return nil, c.readError(req, err)
+		return nil, false, c.readError(req, err)
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		stop()
 		// The tunnel keeps its own idle timeout.
 		cc.conn.SetDeadline(time.Time{})
 		res.Body = &upgradedConn{Conn: cc.conn, br: cc.br}
-		return res, nil
+		return res, false, nil
 	}
 	keep := !res.Close && !req.Close
 	if res.Body == http.NoBody {
 		c.release(cc, stop, keep)
-		return res, nil
+		return res, false, nil
 	}
 	res.Body = &clientBody{ReadCloser: res.Body, c: c, cc: cc, req: req, stop: stop, keep: keep}
-	return res, nil
+	return res, false, nil
 }
 
 // armRead gives the next read of cc the read timeout.

@@ -230,6 +230,9 @@ func (p *Proxy) outbound(in *http.Request, ex *exchange) *http.Request {
 			ip = strings.Join(prior, ", ") + ", " + ip
 		}
 		h.Set("X-Forwarded-For", ip)
+	} else {
+		// No client address to add: as ReverseProxy did, none is passed on.
+		h.Del("X-Forwarded-For")
 	}
 	h.Set("X-Forwarded-Host", in.Host)
 	h.Set("X-Forwarded-Proto", ex.h.scheme)

@@ -116,7 +116,7 @@ func readHAProxy(d *draft, p *parsed, lb *lbgenHeader) {
 		}
 	}
 	if lb != nil {
-		h.prefix = "lbgen_" + identOf(lb.name) + "_"
+		h.prefix = lb.prefix
 	}
 	h.chooseBackends()
 	h.sticky()

@@ -5,16 +5,19 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lbgen/lbgen/generator"
 	"github.com/lbgen/lbgen/model"
 )
 
 // lbgenHeader is what the comments of a config lbgen rendered say that
-// the directives cannot: the cluster's name and preset, and the nodes in
-// state down, which no target config names.
+// the directives cannot: the cluster's name and preset, the nodes the
+// config leaves out, and nginx's health check.
 type lbgenHeader struct {
 	name, preset string
-	at           at
-	notRendered  []unrendered // nodes the config leaves out
+	// prefix starts the names lbgen generated: "lbgen_cobrowse_".
+	prefix      string
+	at          at
+	notRendered []unrendered // nodes the config leaves out
 	// health is the check lbgen watch runs for stock nginx.
 	health   *model.Health
 	healthAt at
@@ -69,16 +72,6 @@ func readHeader(cs []comment) *lbgenHeader {
 	if h.name == "" {
 		return nil
 	}
+	h.prefix = generator.NamePrefix(h.name) + "_"
 	return h
-}
-
-// identOf is how lbgen spells a cluster name inside generated names.
-func identOf(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
 }

@@ -158,7 +158,7 @@ func (n *nginx) nodes(lb *lbgenHeader) {
 	nodes := &nodeSet{}
 	prefix := ""
 	if lb != nil {
-		prefix = "lbgen_" + identOf(lb.name) + "_"
+		prefix = lb.prefix
 	}
 	// Routes: lbgen's candidate map names each node's own group; the
 	// guides map ".name" to an address.

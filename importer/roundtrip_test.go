@@ -27,14 +27,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, diags := validate.Load(file, data)
-		if c == nil {
-			t.Fatalf("%s: %v", file, diags)
-		}
+		c := loadFixture(t, file)
 		for _, target := range generator.Targets {
 			for _, snippet := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/%s/snippet=%v", name, target, snippet), func(t *testing.T) {
@@ -56,6 +49,20 @@ func TestRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// loadFixture reads a valid cluster file of testdata/clusters.
+func loadFixture(t *testing.T, file string) *model.Cluster {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, diags := validate.Load(file, data)
+	if c == nil {
+		t.Fatalf("%s: %v", file, diags)
+	}
+	return c
 }
 
 func render(t *testing.T, c *model.Cluster, target generator.Target, opts generator.Options) string {

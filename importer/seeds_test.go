@@ -1,7 +1,6 @@
 package importer_test
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -51,15 +50,7 @@ func TestGuideSamplesImportAsTheSeedFixtures(t *testing.T) {
 				on := true
 				imported.WebSocket = &on
 			}
-			name := filepath.Join("..", "testdata", "clusters", tc.fixture+".yaml")
-			data, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fixture, diags := validate.Load(name, data)
-			if fixture == nil {
-				t.Fatal(diags)
-			}
+			fixture := loadFixture(t, filepath.Join("..", "testdata", "clusters", tc.fixture+".yaml"))
 			for _, target := range generator.Targets {
 				if model.HasErrors(validate.Target(fixture, target)) {
 					continue

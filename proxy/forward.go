@@ -286,15 +286,18 @@ func copyBody(w *recorder, body io.Reader, flush bool) error {
 	bp := burstBuffers.Get().(*[]byte)
 	defer burstBuffers.Put(bp)
 	buf := *bp
-	rc := http.NewResponseController(w)
+	var flusher *http.ResponseController // only streamed answers need one
+	if flush {
+		flusher = http.NewResponseController(w)
+	}
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
 			if _, err := w.Write(buf[:n]); err != nil {
 				return err
 			}
-			if flush {
-				if err := rc.Flush(); err != nil {
+			if flusher != nil {
+				if err := flusher.Flush(); err != nil {
 					return err
 				}
 			}

@@ -3,7 +3,6 @@ package proxy
 import (
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,20 +40,4 @@ func field(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
-}
-
-// errorLog turns net/http's own messages (TLS handshake errors, panics)
-// into log lines; prefix is "key=value " context or empty.
-func (p *Proxy) errorLog(prefix string) *log.Logger {
-	return log.New(logWriter{p: p, prefix: prefix}, "", 0)
-}
-
-type logWriter struct {
-	p      *Proxy
-	prefix string
-}
-
-func (w logWriter) Write(b []byte) (int, error) {
-	w.p.logf("%serror=%s", w.prefix, field(strings.TrimSpace(string(b))))
-	return len(b), nil
 }

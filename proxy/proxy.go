@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -62,7 +61,7 @@ type Proxy struct {
 	mu         sync.Mutex
 	started    bool
 	closing    bool
-	servers    []*http.Server
+	servers    []*server
 	addrs      []string
 	tunnels    map[*tunnel]struct{}
 	stopHealth context.CancelFunc
@@ -174,21 +173,10 @@ func (p *Proxy) Start(ctx context.Context) error {
 		if l.TLS {
 			ln = tls.NewListener(ln, p.serverTLS)
 		}
-		srv := &http.Server{
-			Handler:           p.newHandler(l, addr),
-			ReadHeaderTimeout: clientHeaderTimeout,
-			IdleTimeout:       clientIdleTimeout,
-			ErrorLog:          p.errorLog("listener=" + field(addr) + " "),
-			Protocols:         new(http.Protocols),
-		}
-		srv.Protocols.SetHTTP1(true)
+		srv := newServer(p, p.newHandler(l, addr), ln, addr)
 		p.servers = append(p.servers, srv)
 		p.addrs = append(p.addrs, addr)
-		go func() {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				p.logf("listener=%s error=%s", field(addr), field(err.Error()))
-			}
-		}()
+		go srv.serve()
 	}
 	hctx, cancel := context.WithCancel(context.Background())
 	p.stopHealth = cancel
@@ -241,9 +229,9 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 
 	errc := make(chan error, len(servers))
 	for _, srv := range servers {
-		go func() { errc <- srv.Shutdown(ctx) }()
+		go func() { errc <- srv.shutdown(ctx) }()
 	}
-	// Tunnels are hijacked connections, which http.Server does not track.
+	// Tunnels are connections taken over from the servers.
 	for _, t := range tunnels {
 		t.Close()
 	}
@@ -257,9 +245,6 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	p.health.Wait()
 	defer p.client.CloseIdleConnections(true)
 	if err := errors.Join(errs...); err != nil {
-		for _, srv := range servers {
-			srv.Close()
-		}
 		return err
 	}
 	// Every tracked connection is closed, so no request can start; wait

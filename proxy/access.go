@@ -22,6 +22,9 @@ func under(p, prefix string) bool {
 // percent-decoded (net/http has done that), slashes merged and dot
 // segments resolved.
 func cleanPath(p string) string {
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
 	return path.Clean("/" + p)
 }
 
@@ -63,13 +66,16 @@ func stripParams(p string) string {
 // alike. A last such segment (/app/;jsessionid=1, from URL rewriting)
 // has nothing after it to move.
 func ambiguousSegment(p string) bool {
-	segs := strings.Split(p, "/")
-	for _, s := range segs[:len(segs)-1] {
-		if base, _, ok := strings.Cut(s, ";"); ok && (base == "" || base == "." || base == "..") {
+	for {
+		seg, rest, more := strings.Cut(p, "/")
+		if !more {
+			return false
+		}
+		if base, _, ok := strings.Cut(seg, ";"); ok && (base == "" || base == "." || base == "..") {
 			return true
 		}
+		p = rest
 	}
-	return false
 }
 
 // parseAllow reads an allow list of IP addresses and CIDR networks.

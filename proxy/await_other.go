@@ -2,8 +2,17 @@
 
 package proxy
 
-import "syscall"
+import (
+	"errors"
+	"syscall"
+)
 
-// awaitReadable returns at once where a socket cannot be peeked at: the
-// connection then waits for its next request with a read buffer.
-func awaitReadable(syscall.RawConn) error { return nil }
+// rawSocket gives no socket where sockets are not read directly:
+// connections wait in their reads, with a buffer.
+func rawSocket(any) syscall.RawConn { return nil }
+
+var errNoRawSockets = errors.New("sockets are not read directly here")
+
+// awaitReadable and readSocket are not called: rawSocket gives no socket.
+func awaitReadable(syscall.RawConn) error     { return errNoRawSockets }
+func readSocket(uintptr, []byte) (int, error) { return 0, errNoRawSockets }

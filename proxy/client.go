@@ -32,18 +32,24 @@ type client struct {
 	read time.Duration
 
 	mu     sync.Mutex
-	idle   map[string][]*clientConn // by "scheme://host:port", newest last
+	idle   map[connKey][]*clientConn // newest last
 	closed bool
 }
 
 func newNodeClient(d dialer, read time.Duration) *client {
-	return &client{d: d, read: read, idle: map[string][]*clientConn{}}
+	return &client{d: d, read: read, idle: map[connKey][]*clientConn{}}
+}
+
+// connKey names where a connection goes.
+type connKey struct {
+	tls  bool
+	addr string // host:port
 }
 
 // clientConn is a connection to one node with its read buffer; a write
 // buffer is lent to it only while a request is written.
 type clientConn struct {
-	key       string
+	key       connKey
 	conn      net.Conn
 	br        *bufio.Reader
 	idleSince time.Time
@@ -69,7 +75,7 @@ func (cc *clientConn) write(req *http.Request) error {
 // again once, on a new connection, when http.Transport would send it
 // again: an idempotent one whose body can be sent again.
 func (c *client) RoundTrip(req *http.Request) (*http.Response, error) {
-	key := req.URL.Scheme + "://" + req.URL.Host
+	key := connKey{tls: req.URL.Scheme == "https", addr: req.URL.Host}
 	if cc := c.take(key); cc != nil {
 		res, stale, err := c.send(cc, req)
 		if !stale || !replayable(req) {
@@ -83,7 +89,7 @@ func (c *client) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 	}
-	cc, err := c.dial(req.Context(), key, req.URL.Scheme == "https", req.URL.Host)
+	cc, err := c.dial(req.Context(), key)
 	if err != nil {
 		return nil, err
 	}
@@ -104,13 +110,13 @@ func replayable(req *http.Request) bool {
 	return key || xkey
 }
 
-func (c *client) dial(ctx context.Context, key string, tls bool, addr string) (*clientConn, error) {
+func (c *client) dial(ctx context.Context, key connKey) (*clientConn, error) {
 	var conn net.Conn
 	var err error
-	if tls {
-		conn, err = c.d.dialTLS(ctx, "tcp", addr)
+	if key.tls {
+		conn, err = c.d.dialTLS(ctx, "tcp", key.addr)
 	} else {
-		conn, err = c.d.dial(ctx, "tcp", addr)
+		conn, err = c.d.dial(ctx, "tcp", key.addr)
 	}
 	if err != nil {
 		return nil, err
@@ -125,7 +131,10 @@ func (c *client) dial(ctx context.Context, key string, tls bool, addr string) (*
 func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, bool, error) {
 	// A canceled request (client gone, read timeout) stops whatever
 	// read or write is pending on the connection.
-	stop := context.AfterFunc(req.Context(), func() { cc.conn.SetDeadline(time.Unix(1, 0)) })
+	stop := keepWatching
+	if req.Context().Done() != nil {
+		stop = context.AfterFunc(req.Context(), func() { cc.conn.SetDeadline(time.Unix(1, 0)) })
+	}
 	err := cc.write(req)
 	if err == nil {
 		// Waits for the first byte of the answer: a connection the node
@@ -151,7 +160,10 @@ func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, bool, 
 		stop()
 		// The tunnel keeps its own idle timeout.
 		cc.conn.SetDeadline(time.Time{})
-		res.Body = &upgradedConn{Conn: cc.conn, br: cc.br}
+		res.Body = cc.conn
+		if cc.br.Buffered() > 0 {
+			res.Body = &upgradedConn{Conn: cc.conn, br: cc.br}
+		}
 		return res, false, nil
 	}
 	keep := !res.Close && !req.Close
@@ -162,6 +174,10 @@ func (c *client) send(cc *clientConn, req *http.Request) (*http.Response, bool, 
 	res.Body = &clientBody{ReadCloser: res.Body, c: c, cc: cc, req: req, stop: stop, keep: keep}
 	return res, false, nil
 }
+
+// keepWatching is the stop of a request that cannot be canceled: the
+// proxy's own server gives requests no context to cancel.
+func keepWatching() bool { return true }
 
 // armRead gives the next read of cc the read timeout.
 func (c *client) armRead(cc *clientConn) { cc.conn.SetReadDeadline(time.Now().Add(c.read)) }
@@ -212,7 +228,7 @@ func (c *client) release(cc *clientConn, stop func() bool, keep bool) {
 
 // take returns the newest idle connection to key that has not been idle
 // too long, closing those that have.
-func (c *client) take(key string) *clientConn {
+func (c *client) take(key connKey) *clientConn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	list := c.idle[key]

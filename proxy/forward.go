@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lbgen/lbgen/model"
 )
@@ -36,9 +37,20 @@ type exchange struct {
 	body      []byte // buffered so it can be sent again
 	err       error
 
-	w        *recorder // the client's side, taken over for a tunnel
-	upgraded bool      // the tunnel runs on its own; finish ends it
-	finish   func()    // logs the exchange and releases its counts
+	rec      recorder // the client's side, taken over for a tunnel
+	upgraded bool     // the tunnel runs on its own and calls finish
+	// What the log line needs of the request, so that a tunnel keeps
+	// none of it.
+	method, uri string
+	start       time.Time
+}
+
+// finish logs the exchange and releases its counts.
+func (ex *exchange) finish() {
+	p := ex.h.p
+	p.busy.Add(-1)
+	p.logRequest(ex, time.Since(ex.start))
+	p.inflight.Done()
 }
 
 // target names where the request went, for the log.
@@ -215,7 +227,10 @@ func (p *Proxy) outbound(in *http.Request, ex *exchange) *http.Request {
 	} else {
 		out.URL.Path, out.URL.RawPath = in.URL.Path, in.URL.RawPath
 	}
-	h := in.Header.Clone()
+	// The client's request is not changed after this: the header values
+	// can be shared.
+	h := make(http.Header, len(in.Header)+4)
+	maps.Copy(h, in.Header)
 	removeHopHeaders(h)
 	if hasToken(in.Header["Te"], "trailers") {
 		h.Set("Te", "trailers")

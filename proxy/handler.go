@@ -41,16 +41,11 @@ func (p *Proxy) newHandler(l model.Listener, label string) *handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.p.inflight.Add(1)
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
-	ex := &exchange{h: h, w: rec}
-	// A WebSocket outlives its handler: the tunnel finishes it.
-	ex.finish = func() {
-		h.p.busy.Add(-1)
-		h.p.logRequest(h, r, rec, ex, time.Since(start))
-		h.p.inflight.Done()
-	}
+	ex := &exchange{h: h, method: r.Method, uri: r.RequestURI, start: time.Now()}
+	ex.rec.ResponseWriter = w
+	rec := &ex.rec
 	defer func() {
+		// A WebSocket outlives its handler: the tunnel finishes it.
 		if !ex.upgraded {
 			ex.finish()
 		}

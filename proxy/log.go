@@ -2,42 +2,60 @@ package proxy
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // logf writes one line to Options.Log; lines from concurrent requests
 // never interleave.
 func (p *Proxy) logf(format string, args ...any) {
-	line := fmt.Sprintf(format, args...) + "\n"
+	p.writeLine(fmt.Appendf(nil, format+"\n", args...))
+}
+
+func (p *Proxy) writeLine(line []byte) {
 	p.logMu.Lock()
 	defer p.logMu.Unlock()
-	_, _ = io.WriteString(p.log, line)
+	_, _ = p.log.Write(line)
 }
+
+// lineBuffers hold request lines while they are written: one is written
+// per request.
+var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // logRequest writes the line of one request:
 //
 //	listener=127.0.0.1:8080 method=GET uri=/cobrowse/x status=200 node=CB_Server_1 reason=sticky route=CB_Server_1 ms=1
 //
 // followed by err="..." when the request failed.
-func (p *Proxy) logRequest(h *handler, r *http.Request, rec *recorder, ex *exchange, d time.Duration) {
-	line := fmt.Sprintf("listener=%s method=%s uri=%s status=%d node=%s reason=%s route=%s ms=%d",
-		field(h.label), field(r.Method), field(r.RequestURI), rec.status,
-		field(ex.target()), field(ex.reason), field(ex.route), d.Milliseconds())
+func (p *Proxy) logRequest(ex *exchange, d time.Duration) {
+	bp := lineBuffers.Get().(*[]byte)
+	b := append((*bp)[:0], "listener="...)
+	b = appendField(b, ex.h.label)
+	b = appendField(append(b, " method="...), ex.method)
+	b = appendField(append(b, " uri="...), ex.uri)
+	b = strconv.AppendInt(append(b, " status="...), int64(ex.rec.status), 10)
+	b = appendField(append(b, " node="...), ex.target())
+	b = appendField(append(b, " reason="...), ex.reason)
+	b = appendField(append(b, " route="...), ex.route)
+	b = strconv.AppendInt(append(b, " ms="...), d.Milliseconds(), 10)
 	if ex.err != nil {
-		line += " err=" + field(ex.err.Error())
+		b = appendField(append(b, " err="...), ex.err.Error())
 	}
-	p.logf("%s", line)
+	b = append(b, '\n')
+	p.writeLine(b)
+	*bp = b
+	lineBuffers.Put(bp)
 }
 
 // field formats a log value: bare when it is a plain token, quoted when
 // it is empty or holds spaces, quotes, = or non-printable bytes.
-func field(s string) string {
+func field(s string) string { return string(appendField(nil, s)) }
+
+func appendField(b []byte, s string) []byte {
 	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == '"' || r == '=' || r >= 0x7f }) {
-		return strconv.Quote(s)
+		return strconv.AppendQuote(b, s)
 	}
-	return s
+	return append(b, s...)
 }

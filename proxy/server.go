@@ -51,7 +51,7 @@ const (
 type serverConn struct {
 	s      *server
 	conn   net.Conn
-	raw    syscall.RawConn // a plain TCP connection's, to wait without a buffer
+	raw    syscall.RawConn // a plain TCP connection's socket, to wait without a buffer
 	tls    *tls.ConnectionState
 	remote string
 	r      connReader
@@ -60,11 +60,15 @@ type serverConn struct {
 	post   bool // the last request was a POST
 }
 
-// connReader counts what a request head may still read.
+// connReader reads a client's connection: first what was read ahead
+// while waiting for a request, then the socket. It counts what a request
+// head may still read.
 type connReader struct {
-	conn   net.Conn
-	remain int64
-	hit    bool
+	conn     net.Conn
+	ahead    []byte
+	aheadBuf *[]byte
+	remain   int64
+	hit      bool
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
@@ -75,10 +79,24 @@ func (r *connReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > r.remain {
 		p = p[:r.remain]
 	}
+	if len(r.ahead) > 0 {
+		n := copy(p, r.ahead)
+		r.ahead = r.ahead[n:]
+		if len(r.ahead) == 0 {
+			aheadBuffers.Put(r.aheadBuf)
+			r.ahead, r.aheadBuf = nil, nil
+		}
+		r.remain -= int64(n)
+		return n, nil
+	}
 	n, err := r.conn.Read(p)
 	r.remain -= int64(n)
 	return n, err
 }
+
+// aheadBuffers take what a client sends while its connection waits
+// without a read buffer.
+var aheadBuffers = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
 
 var (
 	connReaders  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
@@ -117,9 +135,7 @@ func (s *server) serve() {
 		delay = 0
 		c := &serverConn{s: s, conn: conn, remote: conn.RemoteAddr().String()}
 		c.r.conn = conn
-		if sc, ok := conn.(syscall.Conn); ok {
-			c.raw, _ = sc.SyscallConn()
-		}
+		c.raw = rawSocket(conn)
 		if !s.track(c) {
 			conn.Close()
 			continue
@@ -219,7 +235,6 @@ func (c *serverConn) serve() {
 		}
 		state := tc.ConnectionState()
 		c.tls = &state
-		c.raw = nil
 	}
 	for first := true; ; first = false {
 		if !c.awaitRequest(first) {
@@ -245,7 +260,7 @@ func (c *serverConn) awaitRequest(first bool) bool {
 	if c.br == nil || c.br.Buffered() == 0 {
 		if c.raw != nil {
 			c.releaseReader()
-			if err := awaitReadable(c.raw); err != nil {
+			if err := c.readAhead(); err != nil {
 				return false
 			}
 		} else {
@@ -262,6 +277,41 @@ func (c *serverConn) awaitRequest(first bool) bool {
 		c.conn.SetReadDeadline(time.Now().Add(clientHeaderTimeout))
 	}
 	return true
+}
+
+// readAhead waits until the client sends, and reads what it sent into a
+// buffer taken only once there is something to read: most often the next
+// request is there already, and one read takes it.
+func (c *serverConn) readAhead() error {
+	var buf *[]byte
+	var n int
+	var rerr error
+	err := c.raw.Read(func(fd uintptr) bool {
+		if buf == nil {
+			buf = aheadBuffers.Get().(*[]byte)
+		}
+		n, rerr = readSocket(fd, *buf)
+		if rerr == syscall.EAGAIN {
+			aheadBuffers.Put(buf)
+			buf = nil
+			return false
+		}
+		return true
+	})
+	switch {
+	case err == nil && rerr == nil && n == 0:
+		err = io.EOF
+	case err == nil:
+		err = rerr
+	}
+	if err != nil || n <= 0 {
+		if buf != nil {
+			aheadBuffers.Put(buf)
+		}
+		return err
+	}
+	c.r.ahead, c.r.aheadBuf = (*buf)[:n], buf
+	return nil
 }
 
 func (c *serverConn) lendReader() {
@@ -310,8 +360,11 @@ func (c *serverConn) serveRequest() (keep, hijacked bool) {
 	c.post = req.Method == http.MethodPost
 	req.RemoteAddr, req.TLS = c.remote, c.tls
 
-	w := &response{c: c, req: req, header: make(http.Header), clen: -1}
-	if req.Body != http.NoBody {
+	w := &response{c: c, req: req, header: make(http.Header, 8), clen: -1}
+	if req.Body == http.NoBody {
+		// Waiting on a node, the connection keeps no buffer.
+		c.releaseReader()
+	} else {
 		w.body = &requestBody{ReadCloser: req.Body, w: w}
 		req.Body = w.body
 	}
@@ -438,7 +491,6 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {
 		b.eof = true
-		// Waiting on a node, the connection keeps no buffer.
 		b.w.c.releaseReader()
 	}
 	return n, err
@@ -520,7 +572,8 @@ func (w *response) Write(p []byte) (int, error) {
 	}
 	w.written += int64(len(p))
 	if !w.committed {
-		if len(w.pending)+len(p) <= pendingSize {
+		// Only an answer of unknown length waits to see if it ends soon.
+		if w.clen < 0 && len(w.pending)+len(p) <= pendingSize {
 			w.pending = append(w.pending, p...)
 			return len(p), nil
 		}

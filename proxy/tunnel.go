@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -68,46 +69,56 @@ func (t *tunnel) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// waitSize is what a direction of an idle tunnel holds while it waits.
+// waitSize is what an idle direction holds while it waits on a source
+// it cannot wait on without a buffer (TLS, a node's early bytes).
 const waitSize = 512
 
 // burstBuffers lend the buffer a direction copies with while data flows,
 // and pass the one it copies each answer body with.
 var burstBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// pump copies src to dst until src ends: it waits with a small buffer and,
-// when a read fills it, borrows a large one until a read comes up short,
-// so data passes as it arrives and an idle direction costs waitSize. Most
-// WebSockets are idle most of the time: with a 32 KiB buffer held per
-// direction, a proxy holding thousands would spend most of its memory on
-// empty buffers.
-func pump(dst io.Writer, src io.Reader) (int64, error) {
-	wait := make([]byte, waitSize)
+// pump copies src to dst until src ends, passing data as it arrives. Most
+// WebSockets are idle most of the time, so an idle direction holds no
+// buffer when raw, src's socket, is given: it waits until the socket is
+// readable, then borrows a pooled buffer while data flows. Otherwise it
+// waits with a small buffer and borrows a large one when a read fills it.
+func pump(dst io.Writer, src io.Reader, raw syscall.RawConn) (int64, error) {
 	var total int64
+	var wait []byte
+	if raw == nil {
+		wait = make([]byte, waitSize)
+	}
 	buf := wait
 	for {
+		if buf == nil {
+			if err := awaitReadable(raw); err != nil {
+				return total, err
+			}
+			buf = *burstBuffers.Get().(*[]byte)
+		}
 		n, err := src.Read(buf)
 		if n > 0 {
 			written, werr := dst.Write(buf[:n])
 			total += int64(written)
 			if werr != nil {
-				return total, werr
+				err = werr
 			}
 		}
+		burst := len(buf) > waitSize
 		switch {
 		case err == io.EOF:
 			err = nil
 			fallthrough
 		case err != nil:
-			if len(buf) > waitSize {
+			if burst {
 				burstBuffers.Put(&buf)
 			}
 			return total, err
-		case n == len(buf) && len(buf) == waitSize:
+		case n == len(buf) && !burst:
 			buf = *burstBuffers.Get().(*[]byte)
-		case n < len(buf) && len(buf) > waitSize:
-			burst := buf
-			burstBuffers.Put(&burst)
+		case n < len(buf) && burst:
+			lent := buf
+			burstBuffers.Put(&lent)
 			buf = wait
 		}
 	}
@@ -153,12 +164,15 @@ var errUpgraded = errors.New("upgraded to a tunnel")
 func (p *Proxy) upgrade(ex *exchange, res *http.Response) error {
 	t := res.Body.(*tunnel)
 	res.Body = nil
-	conn, brw, err := http.NewResponseController(ex.w).Hijack()
+	conn, brw, err := http.NewResponseController(&ex.rec).Hijack()
 	if err != nil {
 		t.Close()
 		return err
 	}
-	ex.w.status = res.StatusCode
+	ex.rec.status = res.StatusCode
+	// The writer holds the served connection's state, which the tunnel
+	// would keep for as long as it lasts.
+	ex.rec.ResponseWriter = nil
 	ex.upgraded = true
 	err = res.Write(brw)
 	if err == nil {
@@ -186,11 +200,11 @@ func (p *Proxy) upgrade(ex *exchange, res *http.Response) error {
 	}
 	go func() {
 		defer end()
-		pump(t, conn)
+		pump(t, conn, rawSocket(conn))
 	}()
 	go func() {
 		defer end()
-		pump(conn, t)
+		pump(conn, t, rawSocket(t.ReadWriteCloser))
 	}()
 	return errUpgraded
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -103,13 +105,42 @@ func TestOtherUpgradesAreNotPassed(t *testing.T) {
 
 // TestPumpPassesDataAsItArrives: a few bytes pass at once, without
 // waiting for a buffer to fill, and a burst larger than every buffer
-// passes whole and in order.
+// passes whole and in order, from a pipe (waiting with a small buffer)
+// and from a socket (waiting without one).
 func TestPumpPassesDataAsItArrives(t *testing.T) {
-	srcR, srcW := io.Pipe()
+	t.Run("pipe", func(t *testing.T) {
+		srcR, srcW := io.Pipe()
+		checkPump(t, srcR, srcW, nil)
+	})
+	t.Run("socket", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		srcW, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srcW.Close()
+		srcR, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srcR.Close()
+		raw := rawSocket(srcR)
+		if raw == nil {
+			t.Fatal("no raw socket for a TCP connection")
+		}
+		checkPump(t, srcR, srcW, raw)
+	})
+}
+
+func checkPump(t *testing.T, src io.Reader, srcW io.WriteCloser, raw syscall.RawConn) {
 	dstR, dstW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := pump(dstW, srcR)
+		_, err := pump(dstW, src, raw)
 		dstW.CloseWithError(err)
 		done <- err
 	}()

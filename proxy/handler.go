@@ -41,10 +41,12 @@ func (p *Proxy) newHandler(l model.Listener, label string) *handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.p.inflight.Add(1)
+	h.p.serving.Add(1)
 	ex := &exchange{h: h, method: r.Method, uri: r.RequestURI, start: time.Now()}
 	ex.rec.ResponseWriter = w
 	rec := &ex.rec
 	defer func() {
+		h.p.serving.Add(-1)
 		// A WebSocket outlives its handler: the tunnel finishes it.
 		if !ex.upgraded {
 			ex.finish()

@@ -17,11 +17,52 @@ func (p *Proxy) logf(format string, args ...any) {
 func (p *Proxy) writeLine(line []byte) {
 	p.logMu.Lock()
 	defer p.logMu.Unlock()
-	_, _ = p.log.Write(line)
+	p.logBatch = append(p.logBatch, line...)
+	p.flushLocked()
 }
 
-// lineBuffers hold request lines while they are written: one is written
-// per request.
+// Request lines are written in batches while other requests are being
+// served, as nginx's access_log buffer= writes them: a system call per
+// line is a large share of what a request costs under load. A batch goes
+// out once no request is being served, when it reaches logBatchSize, or
+// logFlushDelay after its first line; any other line and Shutdown write
+// it out at once.
+const (
+	logBatchSize  = 32 << 10
+	logFlushDelay = time.Second
+)
+
+// batchLine adds a request line to the batch.
+func (p *Proxy) batchLine(line []byte) {
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	p.logBatch = append(p.logBatch, line...)
+	switch {
+	case p.serving.Load() == 0 || len(p.logBatch) >= logBatchSize:
+		p.flushLocked()
+	case p.logTimer == nil:
+		p.logTimer = time.AfterFunc(logFlushDelay, p.flushLog)
+	}
+}
+
+func (p *Proxy) flushLog() {
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	p.flushLocked()
+}
+
+func (p *Proxy) flushLocked() {
+	if p.logTimer != nil {
+		p.logTimer.Stop()
+		p.logTimer = nil
+	}
+	if len(p.logBatch) > 0 {
+		_, _ = p.log.Write(p.logBatch)
+		p.logBatch = p.logBatch[:0]
+	}
+}
+
+// lineBuffers hold request lines while they are formatted.
 var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // logRequest writes the line of one request:
@@ -44,7 +85,7 @@ func (p *Proxy) logRequest(ex *exchange, d time.Duration) {
 		b = appendField(append(b, " err="...), ex.err.Error())
 	}
 	b = append(b, '\n')
-	p.writeLine(b)
+	p.batchLine(b)
 	*bp = b
 	lineBuffers.Put(bp)
 }

@@ -47,10 +47,13 @@ type Proxy struct {
 	prober    *health.Prober
 	serverTLS *tls.Config
 
-	logMu sync.Mutex
-	log   io.Writer
+	logMu    sync.Mutex
+	log      io.Writer
+	logBatch []byte      // request lines not written yet
+	logTimer *time.Timer // writes the batch when it has waited enough
 
 	inflight sync.WaitGroup // requests being served, tunnels included
+	serving  atomic.Int64   // requests in their handler, tunnels not
 	// busy counts the requests in progress, long polls and tunnels for as
 	// long as they last; beyond limit, new ones get 503 at once, as
 	// nginx's limit_conn answers.
@@ -217,6 +220,7 @@ func (p *Proxy) Addrs() []string {
 // closes WebSocket tunnels and stops the health checks. When ctx ends
 // first, remaining connections are closed and ctx's error returned.
 func (p *Proxy) Shutdown(ctx context.Context) error {
+	defer p.flushLog()
 	p.mu.Lock()
 	p.closing = true
 	servers := p.servers

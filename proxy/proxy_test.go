@@ -243,3 +243,26 @@ func TestLogHasNoRequestLineBreaks(t *testing.T) {
 		t.Error("empty values are quoted, tokens are bare")
 	}
 }
+
+func TestRequestLinesWaitWhileOthersAreServed(t *testing.T) {
+	logs := &syncBuffer{}
+	p := &Proxy{log: logs}
+	p.serving.Add(1)
+	p.batchLine([]byte("a\n"))
+	if got := logs.String(); got != "" {
+		t.Errorf("a line was written while another request was served: %q", got)
+	}
+	p.serving.Add(-1)
+	p.batchLine([]byte("b\n"))
+	if got := logs.String(); got != "a\nb\n" {
+		t.Errorf("once no request is served, the log holds %q, want both lines", got)
+	}
+	p.serving.Add(1)
+	p.batchLine([]byte("c\n"))
+	eventually(t, 2*logFlushDelay, "a waiting line written after the flush delay", func() bool { return logs.String() == "a\nb\nc\n" })
+	p.batchLine([]byte("d\n"))
+	p.logf("other")
+	if got := logs.String(); got != "a\nb\nc\nd\nother\n" {
+		t.Errorf("a line other than a request's writes the batch before it: %q", got)
+	}
+}

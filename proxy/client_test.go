@@ -2,10 +2,13 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -191,5 +194,53 @@ func TestClientCancelStopsTheWait(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a canceled request still waits for its answer")
+	}
+}
+
+// TestWriteRequestAsNetHTTP: the proxy's request writer sends what
+// http.Request.Write sends, header lines in any order.
+func TestWriteRequestAsNetHTTP(t *testing.T) {
+	request := func(method, target, body string, header ...string) *http.Request {
+		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(
+			method + " " + target + " HTTP/1.1\r\nHost: client.example\r\n" + strings.Join(header, "\r\n") + "\r\n\r\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &http.Request{Method: req.Method, Host: req.Host, Header: req.Header, Trailer: req.Trailer,
+			URL:  &url.URL{Scheme: "http", Host: "127.0.0.1:1", Opaque: req.URL.Path, RawQuery: req.URL.RawQuery},
+			Body: http.NoBody, ContentLength: int64(len(body))}
+		if body != "" {
+			out.Body = io.NopCloser(strings.NewReader(body))
+		}
+		return out
+	}
+	split := func(b []byte) (string, []string, string) {
+		head, body, _ := strings.Cut(string(b), "\r\n\r\n")
+		lines := strings.Split(head, "\r\n")
+		slices.Sort(lines[1:])
+		return lines[0], lines[1:], body
+	}
+	for _, tc := range [][]string{
+		{"GET", "/app/a%20b?x=1", "", "User-Agent: curl/8", "Cookie: a=1; b=2", "Cookie: c=3", "X-Sp: \t v \t"},
+		{"GET", "/app/", "", "User-Agent: "},
+		{"POST", "/app/form", "a=1&b=2", "Content-Type: application/x-www-form-urlencoded", "User-Agent: x"},
+		{"DELETE", "/app/x", "", "User-Agent: x"},
+		{"HEAD", "/app/x", "", "User-Agent: x"},
+		{"POST", "/app/up", "data", "User-Agent: x", "Trailer: X-Sum", "Transfer-Encoding: chunked"},
+	} {
+		var mine, theirs bytes.Buffer
+		bw := bufio.NewWriter(&mine)
+		if err := writeRequest(bw, request(tc[0], tc[1], tc[2], tc[3:]...)); err != nil {
+			t.Fatal(err)
+		}
+		bw.Flush()
+		if err := request(tc[0], tc[1], tc[2], tc[3:]...).Write(&theirs); err != nil {
+			t.Fatal(err)
+		}
+		ml, mh, mb := split(mine.Bytes())
+		tl, th, tb := split(theirs.Bytes())
+		if ml != tl || !slices.Equal(mh, th) || mb != tb {
+			t.Errorf("%s %s:\nwrote %q %q %q\nwant  %q %q %q", tc[0], tc[1], ml, mh, mb, tl, th, tb)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"runtime"
 	"strconv"
 	"strings"
@@ -426,10 +427,14 @@ func invalidRequest(req *http.Request) (int, string) {
 		return http.StatusHTTPVersionNotSupported, "unsupported protocol version"
 	case req.ProtoAtLeast(1, 1) && req.Host == "" && req.Method != http.MethodConnect:
 		return http.StatusBadRequest, "missing required Host header"
-	case strings.ContainsFunc(req.Host, func(r rune) bool { return r >= 0x80 || !validHostByte[r] }):
+	case !validHost(req.Host):
 		return http.StatusBadRequest, "malformed Host header"
 	}
 	return 0, ""
+}
+
+func validHost(host string) bool {
+	return !strings.ContainsFunc(host, func(r rune) bool { return r >= 0x80 || !validHostByte[r] })
 }
 
 // validHostByte holds the bytes of RFC 3986's host and port, as
@@ -727,7 +732,9 @@ func (w *response) finish() {
 
 var headerValueReplacer = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
 
-func headerValue(v string) string { return strings.TrimSpace(headerValueReplacer.Replace(v)) }
+// headerValue is a header value as net/http writes it: line breaks made
+// spaces, spaces and tabs at the ends trimmed.
+func headerValue(v string) string { return textproto.TrimString(headerValueReplacer.Replace(v)) }
 
 // Hijack hands the connection to the handler with the buffered reader
 // and a writer that it must use before it returns: both go back to their

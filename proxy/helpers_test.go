@@ -240,19 +240,13 @@ func get(t *testing.T, client *http.Client, url string, header ...string) result
 // rawExchange writes raw bytes to addr and reads one final response.
 func rawExchange(t *testing.T, addr, request string) *http.Response {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
+	c := dialRaw(t, addr)
+	if _, err := io.WriteString(c, request); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.WriteString(conn, request); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(conn)
-	res, err := http.ReadResponse(br, nil)
+	res, err := http.ReadResponse(c.br, nil)
 	for err == nil && res.StatusCode == http.StatusContinue {
-		res, err = http.ReadResponse(br, nil)
+		res, err = http.ReadResponse(c.br, nil)
 	}
 	if err != nil {
 		t.Fatalf("reading response: %v", err)

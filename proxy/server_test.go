@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// rawConn is a client on a bare socket, to see the server's framing.
+// rawConn is a client on a bare socket, to send what no HTTP client
+// would and see the server's framing.
 type rawConn struct {
 	net.Conn
 	br *bufio.Reader

@@ -29,6 +29,7 @@ fuzz:
 	$(FUZZ) $$((40000 * $(FUZZSCALE)))x -fuzz '^FuzzRender$$' ./generator
 	$(FUZZ) $$((40000 * $(FUZZSCALE)))x -fuzz '^FuzzRenderField$$' ./generator
 	$(FUZZ) $$((40000 * $(FUZZSCALE)))x -fuzz '^FuzzImport$$' ./importer
+	$(FUZZ) $$((30000 * $(FUZZSCALE)))x -fuzz '^FuzzServe$$' ./proxy
 
 update:
 	LBGEN_UPDATE=1 $(GO) test ./...

@@ -371,7 +371,10 @@ func (c *serverConn) serveRequest() (keep, hijacked bool) {
 	}
 	switch expect := req.Header.Get("Expect"); {
 	case strings.EqualFold(expect, "100-continue"):
-		w.body.expect = req.ProtoAtLeast(1, 1) && req.ContentLength != 0
+		// Without a body there is nothing to wait for.
+		if w.body != nil {
+			w.body.expect = req.ProtoAtLeast(1, 1)
+		}
 	case expect != "":
 		w.header.Set("Connection", "close")
 		w.WriteHeader(http.StatusExpectationFailed)

@@ -193,7 +193,7 @@ func removeHopHeaders(h http.Header) {
 		}
 	}
 	for _, name := range hopHeaders {
-		h.Del(name)
+		delete(h, name) // the names are canonical, as parsed keys are
 	}
 }
 
@@ -271,8 +271,7 @@ func (p *Proxy) pass(w *recorder, in *http.Request, ex *exchange) {
 		return
 	}
 	removeHopHeaders(res.Header)
-	h := w.Header()
-	maps.Copy(h, res.Header)
+	h := w.adopt(res.Header)
 	announced := len(res.Trailer)
 	if announced > 0 {
 		h.Add("Trailer", strings.Join(slices.Sorted(maps.Keys(res.Trailer)), ", "))

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -184,3 +185,14 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// adopt makes h the answer's header: taken as it is by the proxy's own
+// server, copied into the header of any other writer.
+func (r *recorder) adopt(h http.Header) http.Header {
+	if w, ok := r.ResponseWriter.(*response); ok && w.adopt(h) {
+		return h
+	}
+	dst := r.Header()
+	maps.Copy(dst, h)
+	return dst
+}

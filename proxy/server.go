@@ -361,7 +361,7 @@ func (c *serverConn) serveRequest() (keep, hijacked bool) {
 	c.post = req.Method == http.MethodPost
 	req.RemoteAddr, req.TLS = c.remote, c.tls
 
-	w := &response{c: c, req: req, header: make(http.Header, 8), clen: -1}
+	w := &response{c: c, req: req, clen: -1}
 	if req.Body == http.NoBody {
 		// Waiting on a node, the connection keeps no buffer.
 		c.releaseReader()
@@ -376,7 +376,7 @@ func (c *serverConn) serveRequest() (keep, hijacked bool) {
 			w.body.expect = req.ProtoAtLeast(1, 1)
 		}
 	case expect != "":
-		w.header.Set("Connection", "close")
+		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusExpectationFailed)
 		w.finish()
 		return false, false
@@ -532,7 +532,22 @@ type response struct {
 // net/http's figure.
 const pendingSize = 2 << 10
 
-func (w *response) Header() http.Header { return w.header }
+func (w *response) Header() http.Header {
+	if w.header == nil {
+		w.header = make(http.Header)
+	}
+	return w.header
+}
+
+// adopt makes h the answer's header, where nothing was set yet: a proxied
+// answer's header need not be copied. It reports whether it did.
+func (w *response) adopt(h http.Header) bool {
+	if len(w.header) > 0 || w.wroteHeader || w.hijacked {
+		return false
+	}
+	w.header = h
+	return true
+}
 
 func (w *response) WriteHeader(code int) {
 	if w.wroteHeader || w.hijacked {
@@ -674,7 +689,15 @@ func (w *response) commit(final bool) {
 		bw.Write(time.Now().UTC().AppendFormat(date[:0], http.TimeFormat))
 		bw.WriteString("\r\n")
 	}
-	h.WriteSubset(bw, framingHeaders)
+	for k, vv := range h {
+		// Trailers set ahead (TrailerPrefix) go after the body.
+		if framingHeaders[k] || strings.HasPrefix(k, http.TrailerPrefix) {
+			continue
+		}
+		for _, v := range vv {
+			writeField(bw, k, headerValue(v))
+		}
+	}
 	for _, v := range conn {
 		bw.WriteString("Connection: " + v + "\r\n")
 	}
@@ -737,7 +760,12 @@ var headerValueReplacer = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
 
 // headerValue is a header value as net/http writes it: line breaks made
 // spaces, spaces and tabs at the ends trimmed.
-func headerValue(v string) string { return textproto.TrimString(headerValueReplacer.Replace(v)) }
+func headerValue(v string) string {
+	if strings.ContainsAny(v, "\r\n") {
+		v = headerValueReplacer.Replace(v)
+	}
+	return textproto.TrimString(v)
+}
 
 // Hijack hands the connection to the handler with the buffered reader
 // and a writer that it must use before it returns: both go back to their

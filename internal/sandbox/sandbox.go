@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,8 +13,17 @@ import (
 	"github.com/lbgen/lbgen/model"
 )
 
+// Ports are picked below the ephemeral ranges (Linux from 32768, macOS
+// from 49152): a port the kernel hands out, as to port 0, can be taken by
+// the next outgoing connection of a test running beside this one before
+// the server that was to listen on it starts.
+const (
+	firstPort = 20000
+	lastPort  = 32767
+)
+
 // FreePorts returns n distinct loopback TCP ports that were free a moment
-// ago. They are held open together so the kernel hands out distinct ones.
+// ago. They are held open together so they are distinct.
 func FreePorts(n int) ([]int, error) {
 	var ports []int
 	var held []net.Listener
@@ -23,14 +33,26 @@ func FreePorts(n int) ([]int, error) {
 		}
 	}()
 	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := listenFree()
 		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+			return nil, err
 		}
 		held = append(held, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+func listenFree() (net.Listener, error) {
+	var err error
+	for range 200 {
+		var l net.Listener
+		port := firstPort + rand.IntN(lastPort-firstPort+1)
+		if l, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			return l, nil
+		}
+	}
+	return nil, fmt.Errorf("find a free port: %w", err)
 }
 
 // SelfSigned writes a self-signed certificate and key for localhost and

@@ -36,9 +36,11 @@ type server struct {
 	ln      net.Listener
 	label   string // the listener in the log
 
-	mu      sync.Mutex
-	conns   map[*serverConn]struct{}
-	closing bool
+	mu    sync.Mutex
+	conns map[*serverConn]struct{}
+	// closing is set under mu, so that track sees it, and read without:
+	// every answer asks it.
+	closing atomic.Bool
 }
 
 // connection states, for Shutdown: only an idle connection may be closed
@@ -120,7 +122,7 @@ func (s *server) serve() {
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {
-			if s.shuttingDown() {
+			if s.closing.Load() {
 				return
 			}
 			var temp interface{ Temporary() bool }
@@ -145,16 +147,10 @@ func (s *server) serve() {
 	}
 }
 
-func (s *server) shuttingDown() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
-
 func (s *server) track(c *serverConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
+	if s.closing.Load() {
 		return false
 	}
 	s.conns[c] = struct{}{}
@@ -172,7 +168,7 @@ func (s *server) forget(c *serverConn) {
 // them all.
 func (s *server) shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	s.closing = true
+	s.closing.Store(true)
 	s.mu.Unlock()
 	s.ln.Close()
 	wait := time.Millisecond
@@ -205,7 +201,7 @@ func (s *server) closeIdle() bool {
 // close closes every connection at once.
 func (s *server) close() {
 	s.mu.Lock()
-	s.closing = true
+	s.closing.Store(true)
 	for c := range s.conns {
 		c.state.Store(stateClosed)
 		c.conn.Close()
@@ -392,7 +388,7 @@ func (c *serverConn) serveRequest() (keep, hijacked bool) {
 	if w.body != nil && !w.body.eof {
 		c.lingerClose()
 	}
-	return !w.closeAfter && !c.s.shuttingDown(), false
+	return !w.closeAfter && !c.s.closing.Load(), false
 }
 
 // lingerClose ends the sending side and reads what the client still
@@ -665,7 +661,7 @@ func (w *response) commit(final bool) {
 		w.closeAfter = true
 	}
 	conn := h["Connection"]
-	w.closeAfter = w.closeAfter || hasToken(conn, "close") || req.Close || w.c.s.shuttingDown() ||
+	w.closeAfter = w.closeAfter || hasToken(conn, "close") || req.Close || w.c.s.closing.Load() ||
 		(w.body != nil && !w.body.eof)
 	if req.ProtoMajor == 1 && req.ProtoMinor == 0 && !w.closeAfter && w.status != http.StatusSwitchingProtocols {
 		// HTTP/1.0 keeps the connection only when both ends say so.

@@ -545,6 +545,11 @@ func (w *response) adopt(h http.Header) bool {
 	return true
 }
 
+// bodyAllowed reports whether an answer with status code may have a body.
+func bodyAllowed(code int) bool {
+	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
+}
+
 func (w *response) WriteHeader(code int) {
 	if w.wroteHeader || w.hijacked {
 		return
@@ -557,7 +562,7 @@ func (w *response) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader, w.status = true, code
-	w.noBody = w.req.Method == http.MethodHead || code < 200 || code == http.StatusNoContent || code == http.StatusNotModified
+	w.noBody = w.req.Method == http.MethodHead || !bodyAllowed(code)
 	if cl := w.header.Get("Content-Length"); cl != "" {
 		if n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64); err == nil && n >= 0 {
 			w.clen = n
@@ -651,7 +656,8 @@ func (w *response) commit(final bool) {
 	switch {
 	case w.clen >= 0:
 		length = strconv.FormatInt(w.clen, 10)
-	case final && len(w.trailers) == 0 && (!w.noBody || w.req.Method == http.MethodHead && w.written > 0) && w.status >= 200 && w.status != 204 && w.status != 304:
+	case final && len(w.trailers) == 0 && bodyAllowed(w.status) && (req.Method != http.MethodHead || w.written > 0):
+		// A HEAD answer gets the length of what the handler wrote, if any.
 		w.clen = w.written
 		length = strconv.FormatInt(w.clen, 10)
 	case w.noBody:

@@ -75,7 +75,8 @@ func (cc *clientConn) write(req *http.Request) error {
 // writeRequest writes what http.Request.Write writes for the requests the
 // proxy sends, whose bodies are in memory, without its allocations and
 // sorting: the header lines go in the map's order, on which nothing
-// depends.
+// depends. A request without a User-Agent goes without one (Go would add
+// its own).
 func writeRequest(bw *bufio.Writer, req *http.Request) error {
 	host := req.Host
 	if host == "" {

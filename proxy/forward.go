@@ -253,10 +253,6 @@ func (p *Proxy) outbound(in *http.Request, ex *exchange) *http.Request {
 	h.Set("X-Forwarded-Proto", ex.h.scheme)
 	// The whole body is already here; the node need not approve it.
 	h.Del("Expect")
-	if _, ok := h["User-Agent"]; !ok {
-		// Go would send its own.
-		h["User-Agent"] = []string{""}
-	}
 	out.Header = h
 	return out
 }

@@ -339,6 +339,9 @@ func TestForwardedHeadersAndRawURI(t *testing.T) {
 				t.Errorf("%s: node's request lacks %q:\n%s", uri, strings.TrimSpace(want), head)
 			}
 		}
+		if strings.Contains(head, "User-Agent") {
+			t.Errorf("%s: the client sent no User-Agent, the node got one:\n%s", uri, head)
+		}
 	}
 }
 
